@@ -1,0 +1,24 @@
+"""The ``dubkit`` command: the root group; each area's commands live in their own module."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from cli.dub import dub
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dubkit")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """dubkit: generate and evaluate AI dubbing end to end."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+main.add_command(dub)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The error hierarchy every dubkit package raises.
+
+Library code raises these; only ``cli/`` turns them into exit codes and one-line messages.
+A message names the file or cue, says what is wrong, and says what to do.
+"""
+
+from __future__ import annotations
+
+
+class DubkitError(Exception):
+    """Base class of every error dubkit raises on purpose."""
+
+    #: True when the error is the user's to fix (bad input, bad option, missing model or extra).
+    user_error: bool = True
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(DubkitError):
+    """An option or configuration value is invalid (unknown backend, unsupported language, ...)."""
+
+
+class MediaError(DubkitError):
+    """A media file is missing, unreadable, corrupt, or lacks a stream that is needed."""
+
+
+class ScriptError(DubkitError):
+    """A subtitle script has problems; ``problems`` lists each with its cue number."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        head = f"{path}: {len(self.problems)} problem(s) in the script: " + "; ".join(self.problems[:8])
+        if len(self.problems) > 8:
+            head += f"; and {len(self.problems) - 8} more"
+        super().__init__(head, hint="fix these cues and run again")
+
+
+class MissingDependencyError(DubkitError):
+    """An optional package or system tool is not installed; carries the pip extra that provides it."""
+
+    def __init__(self, what: str, *, extra: str | None = None, install: str | None = None) -> None:
+        self.what = what
+        self.extra = extra
+        if install is None and extra is not None:
+            install = f"pip install 'dubkit[{extra}]'"
+        super().__init__(f"{what} is not installed", hint=install)
+
+
+class ModelLoadError(DubkitError):
+    """Model weights could not be found or loaded from the given directory, file or hub id."""
+
+
+class ManifestError(DubkitError):
+    """A project manifest is invalid, from an unknown schema version, or inconsistent."""
+
+
+class OutputError(DubkitError):
+    """An output path cannot be written."""
+
+
+class BackendError(DubkitError):
+    """A backend failed while running (not the user's input): a bug or an environment problem."""
+
+    user_error = False

@@ -1,0 +1,57 @@
+"""Muxing audio tracks onto a video without re-encoding the picture."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from evaluator.errors import MediaError
+from evaluator.fileio import atomic_path
+from evaluator.media.probe import probe
+from evaluator.media.tools import binary, run
+
+#: Audio codec per output container; the video stream is always copied.
+_AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus"}
+
+
+def mux(
+    video: str | os.PathLike[str],
+    audio_tracks: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    *,
+    languages: Sequence[str | None] | None = None,
+    bitrate: str = "192k",
+) -> Path:
+    """Write ``output``: ``video``'s picture stream-copied, then ``audio_tracks`` in order.
+
+    The first track is the default. The output keeps the video's duration: audio longer than
+    the picture is cut at its end, shorter audio is padded with silence by the player.
+    Written atomically: nothing appears at ``output`` unless muxing succeeded.
+    """
+    out = Path(output)
+    codec = _AUDIO_CODECS.get(out.suffix.lower())
+    if codec is None:
+        raise MediaError(
+            f"{out}: unsupported output container '{out.suffix}'", hint=f"use one of {', '.join(sorted(_AUDIO_CODECS))}"
+        )
+    info = probe(video)
+    if info.video is None:
+        raise MediaError(f"{video}: has no video stream to dub")
+    args = [binary("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(video)]
+    for track in audio_tracks:
+        args += ["-i", str(track)]
+    args += ["-map", "0:v:0", "-c:v", "copy"]
+    for i, _ in enumerate(audio_tracks, start=1):
+        args += ["-map", f"{i}:a:0"]
+    args += ["-c:a", codec, "-b:a", bitrate, "-t", f"{info.duration:.6f}"]
+    for i, lang in enumerate(languages or []):
+        if lang:
+            args += [f"-metadata:s:a:{i}", f"language={lang}"]
+    for i in range(len(audio_tracks)):
+        args += [f"-disposition:a:{i}", "default" if i == 0 else "0"]
+    if out.suffix.lower() in (".mp4", ".m4v", ".mov"):
+        args += ["-movflags", "+faststart"]
+    with atomic_path(out) as tmp:
+        run([*args, str(tmp)], what=f"muxing {out}")
+    return out
