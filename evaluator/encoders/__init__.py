@@ -1,0 +1,1 @@
+"""Encoders: functions and small classes that turn media into feature vectors (prosody, faces, ...)."""
