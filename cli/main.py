@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import click
 
@@ -16,6 +17,8 @@ def main(verbose: int) -> None:
     """dubkit: generate and evaluate AI dubbing end to end."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # pyworld imports pkg_resources, which warns on every run; nothing a user can act on
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 
 main.add_command(dub)

@@ -35,6 +35,9 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
         raise OutputError(f"{dest}: cannot write here ({exc.strerror})", hint="choose a writable path") from None
     os.close(fd)
     tmp = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; finished files get the usual permissions
     try:
         yield tmp
         os.replace(tmp, dest)

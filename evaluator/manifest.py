@@ -113,6 +113,7 @@ class Speaker:
     reference_segments: list[list[float]] | None = None
     reference_transcript: str | None = None
     median_f0: float | None = None
+    input_hash: str | None = None
     note: str | None = None
 
 

@@ -1,0 +1,56 @@
+"""The run configuration of ``dubkit dub``: one frozen dataclass, defaults here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dubber.fitting import FitCaps
+
+
+@dataclass(frozen=True)
+class DubConfig:
+    """Everything one dubbing run depends on.
+
+    >>> cfg = DubConfig(video=Path("ep.mp4"), script=Path("ep.en.srt"), output=Path("ep.dub.mp4"))
+    >>> cfg.resolved_project()
+    PosixPath('ep.dub.dubkit')
+    """
+
+    video: Path
+    script: Path
+    output: Path
+    project: Path | None = None
+    lang: str = "en"
+    synth: str = "piper"
+    synth_options: dict[str, Any] = field(default_factory=dict)
+    background: Path | None = None
+    keep_original_audio: bool = False
+    caps: FitCaps = field(default_factory=FitCaps)
+    match_pitch: bool = False
+    force_lines: frozenset[int] = frozenset()
+    seed: int = 0
+    duck_db: float = 15.0
+    mix_sr: int = 48000
+    trim_top_db: float = 40.0
+
+    def resolved_project(self) -> Path:
+        return self.project if self.project is not None else self.output.with_suffix(".dubkit")
+
+    def dub_wav_path(self) -> Path:
+        return self.output.with_suffix(".dub.wav")
+
+    def subtitles_path(self) -> Path:
+        return self.output.with_suffix(".srt")
+
+    def line_params(self) -> dict[str, Any]:
+        """The options that change how a line is rendered (part of each line's input hash)."""
+        return {
+            "synth": self.synth,
+            "synth_options": {k: str(v) for k, v in sorted(self.synth_options.items())},
+            "caps": [self.caps.min_ratio, self.caps.max_ratio, self.caps.max_borrow],
+            "match_pitch": self.match_pitch,
+            "sr": self.mix_sr,
+            "trim_top_db": self.trim_top_db,
+        }

@@ -1,0 +1,368 @@
+"""The ``Dubber`` façade: one episode, from video and target script to dubbed video.
+
+``Dubber.run()`` lists the stages in order: check inputs, read the script, load the original
+audio, pick speaker references, render each line (reusing unchanged ones), mix, mux, write
+outputs. The project manifest is saved after every line, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dubber import mixing
+from dubber.config import DubConfig
+from dubber.fitting import borrow_room
+from dubber.render import render_line
+from dubber.script import Cue, load_script, write_srt
+from dubber.speakers import pick_reference
+from dubber.synth import SYNTHESIZERS, Synthesizer, VoiceReference
+from evaluator.errors import ConfigError, MediaError, OutputError
+from evaluator.fileio import atomic_path, file_sha256, stable_hash, write_json
+from evaluator.manifest import MANIFEST_NAME, Line, Manifest, Speaker, load_manifest, save_manifest
+from evaluator.media import load_audio, mux, probe, read_wav, write_wav
+from evaluator.media.mux import _AUDIO_CODECS
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, Line], None]
+
+
+@dataclass
+class DubResult:
+    output: Path
+    project: Path
+    manifest: Manifest
+    rendered: set[int]
+    elapsed: float
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        fit = []
+        for line in self.manifest.lines:
+            f = line.fit
+            if f is None:
+                continue
+            fit.append(
+                {
+                    "index": line.index,
+                    "speaker": line.speaker,
+                    "start": line.start,
+                    "end": line.end,
+                    "placed_start": f.placed_start,
+                    "placed_end": f.placed_end,
+                    "raw_duration": f.raw_duration,
+                    "duration": f.duration,
+                    "ratio": f.ratio,
+                    "error_ms": f.error_ms,
+                    "borrow_ms": f.borrow_ms,
+                    "overrun_ms": f.overrun_ms,
+                    "rendered": line.index in self.rendered,
+                }
+            )
+        overruns = [x["index"] for x in fit if x["overrun_ms"] > 0]
+        return {
+            "output": str(self.output),
+            "project": str(self.project),
+            "lines": len(fit),
+            "rendered": len(self.rendered),
+            "overruns": overruns,
+            "fit": fit,
+            "synth": self.manifest.config.get("synth"),
+            "mix": self.manifest.mix,
+            "outputs": self.outputs,
+            "elapsed_s": round(self.elapsed, 2),
+        }
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "speaker"
+
+
+class Dubber:
+    """Dubs one episode. ``synthesizer`` may be passed in (tests, the generate-score loop)."""
+
+    def __init__(self, config: DubConfig, synthesizer: Synthesizer | None = None) -> None:
+        self.config = config
+        self._synth = synthesizer
+
+    @property
+    def synth(self) -> Synthesizer:
+        if self._synth is None:
+            self._synth = SYNTHESIZERS.get(self.config.synth)(**self.config.synth_options)
+        return self._synth
+
+    # -- stages ---------------------------------------------------------------------------------
+    def check_inputs(self) -> tuple[Any, list[Cue]]:
+        cfg = self.config
+        info = probe(cfg.video)
+        if info.video is None:
+            raise MediaError(f"{cfg.video}: has no video stream", hint="dubkit dubs video files")
+        out = cfg.output
+        if out.suffix.lower() not in _AUDIO_CODECS:
+            raise OutputError(
+                f"{out}: unsupported output container '{out.suffix}'",
+                hint=f"use one of {', '.join(sorted(_AUDIO_CODECS))}",
+            )
+        if out.resolve() == cfg.video.resolve():
+            raise OutputError(f"{out}: the output would overwrite the input video", hint="choose another -o path")
+        _check_writable(out.parent)
+        _check_writable(cfg.resolved_project().parent)
+        if cfg.background is not None and probe(cfg.background).audio is None:
+            raise MediaError(f"{cfg.background}: has no audio stream to use as background")
+        cues = load_script(cfg.script, info.duration)
+        if not self.synth.supports(cfg.lang):
+            raise ConfigError(
+                f"the {self.synth.name} synthesizer cannot speak '{cfg.lang}'",
+                hint="pass --lang with a language it speaks, or choose another --synth",
+            )
+        return info, cues
+
+    def open_manifest(self, project: Path) -> Manifest | None:
+        if (project / MANIFEST_NAME).is_file():
+            return load_manifest(project)
+        return None
+
+    def speaker_references(
+        self,
+        project: Path,
+        cues: list[Cue],
+        original: np.ndarray | None,
+        sr: int,
+        video_hash: str,
+        previous: Manifest | None,
+    ) -> dict[str, Speaker]:
+        speakers: dict[str, Speaker] = {}
+        for name in sorted({c.speaker for c in cues}):
+            key = stable_hash({"video": video_hash, "cues": [(c.start, c.end) for c in cues if c.speaker == name]})
+            old = previous.speakers.get(name) if previous else None
+            if old is not None and old.input_hash == key and (not old.reference or (project / old.reference).is_file()):
+                speakers[name] = old
+                continue
+            clip = pick_reference(original, sr, cues, name) if original is not None else None
+            if clip is None:
+                speakers[name] = Speaker(name=name, input_hash=key, note="no speech found in the original audio")
+                continue
+            rel = f"speakers/{_slug(name)}.wav"
+            write_wav(project / rel, clip.audio, clip.sr)
+            speakers[name] = Speaker(
+                name=name,
+                reference=rel,
+                reference_duration=round(clip.duration, 3),
+                reference_segments=[list(s) for s in clip.segments],
+                median_f0=round(clip.median_f0, 2) if clip.median_f0 else None,
+                input_hash=key,
+                note=clip.note,
+            )
+        return speakers
+
+    def run(self, progress: ProgressFn | None = None) -> DubResult:
+        t0 = time.perf_counter()
+        cfg = self.config
+        info, cues = self.check_inputs()
+        project = cfg.resolved_project()
+        project.mkdir(parents=True, exist_ok=True)
+        previous = self.open_manifest(project)
+        video_hash = file_sha256(cfg.video)
+        sr = cfg.mix_sr
+
+        original = None
+        if info.audio is not None:
+            original = load_audio(cfg.video, sr, mono=False)
+        mono = original.mean(axis=1) if original is not None else None
+        speakers = self.speaker_references(project, cues, mono, sr, video_hash, previous)
+
+        manifest = Manifest(
+            video=str(cfg.video),
+            script=str(cfg.script),
+            lang=cfg.lang,
+            inputs={
+                "video_sha256": video_hash,
+                "script_sha256": file_sha256(cfg.script),
+                "background": str(cfg.background) if cfg.background else None,
+                "video_duration": info.duration,
+            },
+            config={**cfg.line_params(), "synth": self.synth.describe(), "seed": cfg.seed, "duck_db": cfg.duck_db},
+            speakers=speakers,
+        )
+        reusable = {ln.input_hash: ln for ln in (previous.lines if previous else []) if ln.status == "done"}
+        ordered = sorted(cues, key=lambda c: (c.start, c.index))
+        starts = [c.start for c in ordered]
+        ends = [c.end for c in ordered]
+        rendered: set[int] = set()
+        for i, cue in enumerate(ordered):
+            room = borrow_room(starts, ends, i, cfg.caps.max_borrow, media_end=info.duration)
+            line, did_render = self._line(project, cue, room, speakers.get(cue.speaker), reusable)
+            manifest.lines.append(line)
+            if did_render:
+                rendered.add(cue.index)
+            save_manifest(project, manifest)  # progress survives an interruption
+            if progress is not None:
+                progress(i + 1, len(ordered), line)
+
+        outputs = self._mix_and_write(project, manifest, info, original)
+        manifest.outputs = outputs
+        save_manifest(project, manifest)
+        _remove_stale_lines(project, manifest)
+        return DubResult(
+            output=cfg.output,
+            project=project,
+            manifest=manifest,
+            rendered=rendered,
+            elapsed=time.perf_counter() - t0,
+            outputs=outputs,
+        )
+
+    def _line(
+        self, project: Path, cue: Cue, room: float, speaker: Speaker | None, reusable: dict[str | None, Line]
+    ) -> tuple[Line, bool]:
+        cfg = self.config
+        synth = self.synth
+        reference = None
+        if speaker is not None and speaker.reference:
+            reference = VoiceReference(
+                path=project / speaker.reference, transcript=speaker.reference_transcript, median_f0=speaker.median_f0
+            )
+        uses_reference = synth.clones_voice or cfg.match_pitch
+        seed = cfg.seed + cue.index
+        key = stable_hash(
+            {
+                "text": cue.text,
+                "lang": cfg.lang,
+                "slot": round(cue.duration, 4),
+                "room": round(room, 4),
+                "start": round(cue.start, 4),
+                "params": cfg.line_params(),
+                "model": synth.model_id,
+                "seed": seed,
+                "reference": speaker.input_hash if (speaker and uses_reference) else None,
+            }
+        )
+        old = reusable.get(key)
+        if old is not None and cue.index not in cfg.force_lines and old.audio and (project / old.audio).is_file():
+            old.index = cue.index
+            return old, False
+        match_to = None
+        if cfg.match_pitch and not synth.clones_voice and speaker is not None:
+            match_to = speaker.median_f0
+        rendered = render_line(
+            synth,
+            cue.text,
+            cfg.lang,
+            start=cue.start,
+            slot=cue.duration,
+            room=room,
+            caps=cfg.caps,
+            out_sr=cfg.mix_sr,
+            reference=reference if synth.clones_voice else None,
+            match_pitch_to=match_to,
+            seed=seed,
+            trim_top_db=cfg.trim_top_db,
+        )
+        rel = f"lines/{key}.wav"
+        write_wav(project / rel, rendered.audio, cfg.mix_sr, subtype="FLOAT")
+        line = Line(
+            index=cue.index,
+            start=cue.start,
+            end=cue.end,
+            text=cue.text,
+            speaker=cue.speaker,
+            lang=cfg.lang,
+            input_hash=key,
+            synth=synth.describe(),
+            params=_jsonable(rendered.info),
+            seed=seed,
+            audio=rel,
+            fit=rendered.fit,
+            reference=speaker.reference if speaker else None,
+            status="done",
+        )
+        return line, True
+
+    def _mix_and_write(self, project: Path, manifest: Manifest, info: Any, original: np.ndarray | None) -> dict:
+        cfg = self.config
+        sr = cfg.mix_sr
+        n = int(round(info.duration * sr))
+        clips = []
+        for line in manifest.lines:
+            audio, _ = read_wav(project / line.audio)
+            clips.append((line.fit.placed_start, audio))
+        stem = mixing.place(n, sr, clips)
+        spans = [(ln.start, ln.end) for ln in manifest.lines]
+        target, source = mixing.DEFAULT_DIALOGUE_LUFS, "default (no dialogue measured in the original)"
+        if original is not None:
+            measured = mixing.loudness(mixing.spans_audio(original, sr, spans), sr)
+            if np.isfinite(measured) and measured > -60:
+                target, source = measured, "original dialogue (cue spans of the original audio)"
+        stem, gain_db = mixing.match_loudness(stem, sr, target)
+        if cfg.background is not None:
+            background, kind = load_audio(cfg.background, sr, mono=False), f"stem:{cfg.background}"
+        elif original is not None:
+            background, kind = original, "original"
+        else:
+            background, kind = None, "none (the video has no audio)"
+        placed = [(ln.fit.placed_start, ln.fit.placed_end) for ln in manifest.lines]
+        mix = mixing.mix(
+            stem,
+            sr,
+            background=background,
+            background_kind="original" if kind == "original" else kind,
+            line_spans=placed,
+            duck_db=cfg.duck_db,
+        )
+        report = mixing.MixReport(
+            target_lufs=target,
+            target_source=source,
+            dub_lufs=mixing.loudness(stem, sr),
+            dub_gain_db=gain_db,
+            mix_true_peak_dbtp=mixing.true_peak_dbtp(mix, sr),
+            dub_true_peak_dbtp=mixing.true_peak_dbtp(stem, sr),
+            background=kind,
+        )
+        manifest.mix = report.to_dict()
+        write_wav(project / "dub.wav", stem, sr)
+        write_wav(project / "mix.wav", mix, sr)
+        tracks = [project / "mix.wav"]
+        langs: list[str | None] = [cfg.lang]
+        if cfg.keep_original_audio and original is not None:
+            write_wav(project / "original.wav", original, sr)
+            tracks.append(project / "original.wav")
+            langs.append(None)
+        mux(cfg.video, tracks, cfg.output, languages=langs)
+        with atomic_path(cfg.dub_wav_path()) as tmp:
+            shutil.copyfile(project / "dub.wav", tmp)
+        write_srt(cfg.subtitles_path(), [(ln.fit.placed_start, ln.fit.placed_end, ln.text) for ln in manifest.lines])
+        write_json(project / "fit.json", [ln.fit.__dict__ | {"index": ln.index} for ln in manifest.lines])
+        return {"video": str(cfg.output), "dub_wav": str(cfg.dub_wav_path()), "subtitles": str(cfg.subtitles_path())}
+
+
+def _jsonable(info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (float(v) if isinstance(v, (np.floating, float)) else v)
+        for k, v in info.items()
+        if isinstance(v, (int, float, str, bool, np.floating))
+    }
+
+
+def _check_writable(directory: Path) -> None:
+    d = directory.resolve()
+    while not d.exists():
+        d = d.parent
+    if not os.access(d, os.W_OK):
+        raise OutputError(f"{directory}: not writable", hint="choose an output path in a writable directory")
+
+
+def _remove_stale_lines(project: Path, manifest: Manifest) -> None:
+    keep = {ln.audio for ln in manifest.lines}
+    for path in (project / "lines").glob("*.wav"):
+        if f"lines/{path.name}" not in keep:
+            path.unlink(missing_ok=True)

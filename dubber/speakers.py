@@ -1,0 +1,118 @@
+"""Speakers: picking each speaker's reference clip from the original audio.
+
+For every speaker, the cues they speak alone (no other speaker's cue overlapping) are cut from
+the original audio, trimmed to speech with silero-vad, and joined (longest first) into a clip of
+3-10 s. The clip is what cloning backends imitate and what ``--match-pitch`` aims at.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dubber.script import Cue
+
+log = logging.getLogger(__name__)
+
+VAD_SR = 16000
+MIN_REFERENCE_S = 3.0
+MAX_REFERENCE_S = 10.0
+
+
+@functools.cache
+def _vad_model():  # noqa: ANN202 - a TorchScript module
+    from silero_vad import load_silero_vad
+
+    return load_silero_vad()
+
+
+def speech_spans(audio16k: np.ndarray, min_silence_ms: int = 150) -> list[tuple[float, float]]:
+    """Voice activity (seconds) of 16 kHz mono audio, by silero-vad."""
+    import torch
+    from silero_vad import get_speech_timestamps
+
+    if len(audio16k) < VAD_SR // 10:
+        return []
+    stamps = get_speech_timestamps(
+        torch.from_numpy(np.ascontiguousarray(audio16k, dtype=np.float32)),
+        _vad_model(),
+        sampling_rate=VAD_SR,
+        min_silence_duration_ms=min_silence_ms,
+        return_seconds=False,
+    )
+    return [(s["start"] / VAD_SR, s["end"] / VAD_SR) for s in stamps]
+
+
+def median_f0(audio: np.ndarray, sr: int) -> float | None:
+    """Median F0 (Hz) over voiced frames (WORLD DIO + StoneMask), or None when nothing is voiced."""
+    import pyworld
+
+    x = np.asarray(audio, dtype=np.float64)
+    if len(x) < sr // 10:
+        return None
+    f0, t = pyworld.dio(x, sr, f0_floor=60.0, f0_ceil=600.0, frame_period=10.0)
+    f0 = pyworld.stonemask(x, f0, t, sr)
+    voiced = f0[f0 > 0]
+    return float(np.median(voiced)) if len(voiced) >= 5 else None
+
+
+@dataclass(frozen=True)
+class ReferenceClip:
+    audio: np.ndarray  # mono float32 at ``sr``
+    sr: int
+    segments: list[tuple[float, float]]  # spans of the original audio used, seconds
+    median_f0: float | None
+    note: str | None = None
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sr
+
+
+def solo_cues(cues: Sequence[Cue], speaker: str) -> list[Cue]:
+    """The speaker's cues that no other speaker's cue overlaps."""
+    own = [c for c in cues if c.speaker == speaker]
+    others = [c for c in cues if c.speaker != speaker]
+    return [c for c in own if not any(o.start < c.end and c.start < o.end for o in others)]
+
+
+def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: str) -> ReferenceClip | None:
+    """Build the speaker's 3-10 s reference clip from ``original`` (mono at ``sr``), or None when the
+    speaker has no audible speech. A clip shorter than 3 s is kept with a note."""
+    from evaluator.media.audio import resample
+
+    candidates = sorted(solo_cues(cues, speaker), key=lambda c: c.duration, reverse=True)
+    if not candidates:
+        candidates = sorted((c for c in cues if c.speaker == speaker), key=lambda c: c.duration, reverse=True)
+    pieces: list[np.ndarray] = []
+    segments: list[tuple[float, float]] = []
+    total = 0.0
+    gap = np.zeros(int(0.15 * sr), dtype=np.float32)
+    for cue in candidates:
+        a, b = int(cue.start * sr), min(int(cue.end * sr), len(original))
+        if b - a < sr // 10:
+            continue
+        spans = speech_spans(resample(original[a:b], sr, VAD_SR))
+        for s, e in spans:
+            take = min(e - s, MAX_REFERENCE_S - total)
+            if take < 0.3:
+                continue
+            i0 = a + int(s * sr)
+            pieces += [original[i0 : i0 + int(take * sr)], gap]
+            segments.append((round(cue.start + s, 3), round(cue.start + s + take, 3)))
+            total += take
+            if total >= MAX_REFERENCE_S - 0.3:
+                break
+        if total >= MAX_REFERENCE_S - 0.3:
+            break
+    if not pieces:
+        return None
+    audio = np.concatenate(pieces[:-1]).astype(np.float32)
+    note = None
+    if total < MIN_REFERENCE_S:
+        note = f"only {total:.1f} s of speech found (3-10 s wanted); cloning quality may suffer"
+    return ReferenceClip(audio=audio, sr=sr, segments=segments, median_f0=median_f0(audio, sr), note=note)

@@ -1,0 +1,44 @@
+"""Time-stretch and pitch-shift with Rubber Band (the ``rubberband`` program via pyrubberband)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from evaluator.media.tools import binary
+
+
+def stretch(audio: np.ndarray, sr: int, ratio: float, semitones: float = 0.0, *, fine: bool = True) -> np.ndarray:
+    """Return ``audio`` lasting ``ratio`` times as long, shifted by ``semitones``, formants preserved.
+
+    The output has exactly ``round(len(audio) * ratio)`` samples. A ratio within 0.2% of 1 with no
+    pitch shift returns the input untouched (Rubber Band would only add processing noise).
+    """
+    n_out = int(round(len(audio) * ratio))
+    if abs(ratio - 1.0) < 2e-3 and abs(semitones) < 1e-3:
+        return _fit_length(audio, n_out)
+    import pyrubberband
+
+    binary("rubberband")  # a clear install hint when the program is missing
+    args: dict[str, object] = {}
+    if abs(semitones) >= 1e-3:
+        args["--pitch"] = f"{semitones:.4f}"
+        args["--formant"] = ""
+    if fine:
+        args["--fine"] = ""
+    out = pyrubberband.time_stretch(np.asarray(audio, dtype=np.float32), sr, 1.0 / ratio, rbargs=args)
+    return _fit_length(np.asarray(out, dtype=np.float32), n_out)
+
+
+def _fit_length(audio: np.ndarray, n: int) -> np.ndarray:
+    if len(audio) >= n:
+        return audio[:n].astype(np.float32, copy=False)
+    return np.pad(audio, (0, n - len(audio))).astype(np.float32)
+
+
+def semitones_between(f0_from: float, f0_to: float, limit: float = 12.0) -> float:
+    """Pitch shift in semitones that moves ``f0_from`` to ``f0_to``, clamped to +/- ``limit``."""
+    if f0_from <= 0 or f0_to <= 0:
+        return 0.0
+    return float(np.clip(12.0 * math.log2(f0_to / f0_from), -limit, limit))

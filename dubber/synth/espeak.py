@@ -1,0 +1,169 @@
+"""``espeak``: formant synthesis in about a hundred languages, via the libespeak-ng that ships in
+the espeakng-loader wheel (called through ctypes; no system package needed).
+
+Length control: the speaking rate (words per minute) is set to ``natural_rate * natural /
+duration``; the duration ladder removes the residual with Rubber Band.
+Style: ``gender`` picks a male or female voice, ``age`` and ``emotion`` move pitch and range
+(child/young higher, senior lower; anger/joy/surprise wider and higher, sadness narrower and lower).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dubber.synth.base import Speech, Synthesizer, VoiceReference
+from evaluator.errors import BackendError, ConfigError, MissingDependencyError
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1
+_RATE, _VOLUME, _PITCH, _RANGE = 1, 2, 3, 4
+NATURAL_RATE = 175  # espeak's default words per minute
+_GENDER = {"male": 1, "female": 2}
+_AGE_PITCH = {"child": 25, "young": 8, "adult": 0, "senior": -8}
+_EMOTION = {  # (pitch offset, range)
+    "anger": (6, 80),
+    "joy": (8, 75),
+    "surprise": (10, 85),
+    "fear": (6, 60),
+    "sadness": (-6, 25),
+    "disgust": (-2, 45),
+    "neutral": (0, 50),
+}
+
+
+class _Voice(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+class _Engine:
+    """The process-wide libespeak-ng instance (the C library keeps global state)."""
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError:
+            raise MissingDependencyError("espeakng-loader", install="pip install espeakng-loader") from None
+        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        self.lib.espeak_Initialize.restype = ctypes.c_int
+        data = espeakng_loader.get_data_path()
+        self.sr = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(), 0)
+        if self.sr <= 0:
+            raise BackendError(f"libespeak-ng failed to initialise with data at {data}")
+        self._chunks: list[np.ndarray] = []
+        self._callback = _CALLBACK(self._collect)  # keep a reference: the library calls it
+        self.lib.espeak_SetSynthCallback(self._callback)
+        self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        self.lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_Voice)]
+        self.lock = threading.Lock()
+        self.languages = self._list_languages()
+        self.version = Path(data).name
+
+    def _collect(self, wav: Any, n: int, _events: Any) -> int:
+        if n > 0 and wav:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+        return 0
+
+    def _list_languages(self) -> list[str]:
+        langs: set[str] = set()
+        voices = self.lib.espeak_ListVoices(None)
+        i = 0
+        while voices[i]:
+            raw = ctypes.string_at(voices[i].contents.languages, 64)
+            # a sequence of (priority byte, NUL-terminated language) pairs, ending with a 0 byte
+            pos = 0
+            while pos < len(raw) and raw[pos] != 0:
+                end = raw.index(b"\0", pos + 1)
+                langs.add(raw[pos + 1 : end].decode(errors="replace"))
+                pos = end + 1
+            i += 1
+        return sorted(langs)
+
+    def speak(self, text: str, lang: str, gender: int, rate: int, pitch: int, pitch_range: int) -> np.ndarray:
+        with self.lock:
+            lang_buf = ctypes.create_string_buffer(lang.encode())
+            spec = _Voice(
+                name=None,
+                languages=ctypes.cast(lang_buf, ctypes.c_void_p),
+                identifier=None,
+                gender=gender,
+                age=0,
+                variant=0,
+            )
+            if self.lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) != 0:
+                raise ConfigError(f"espeak cannot speak '{lang}'")
+            for param, value in ((_RATE, rate), (_PITCH, pitch), (_RANGE, pitch_range), (_VOLUME, 100)):
+                self.lib.espeak_SetParameter(param, int(value), 0)
+            self._chunks = []
+            data = text.encode("utf-8") + b"\0"
+            err = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            if err != 0:
+                raise BackendError(f"espeak_Synth failed with code {err}")
+            self.lib.espeak_Synchronize()
+            pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+        return (pcm.astype(np.float32) / 32768.0).astype(np.float32)
+
+
+@functools.cache
+def _engine() -> _Engine:
+    return _Engine()
+
+
+class EspeakSynthesizer(Synthesizer):
+    name = "espeak"
+    controls_length = True
+    clones_voice = False
+
+    def __init__(self, gender: str | None = None) -> None:
+        self._gender = gender
+
+    @property
+    def model_id(self) -> str:
+        return "espeak-ng:espeakng-loader"
+
+    def languages(self) -> list[str]:
+        return _engine().languages
+
+    def synthesize(
+        self,
+        text: str,
+        lang: str,
+        *,
+        reference: VoiceReference | None = None,
+        duration: float | None = None,
+        seed: int = 0,
+        style: dict[str, Any] | None = None,
+    ) -> Speech:
+        if not self.supports(lang):
+            raise ConfigError(f"espeak cannot speak '{lang}'", hint="see `espeak-ng --voices` for language codes")
+        style = style or {}
+        gender = _GENDER.get(str(style.get("gender", self._gender or "")), 0)
+        offset, pitch_range = _EMOTION.get(str(style.get("emotion", "neutral")), (0, 50))
+        pitch = int(np.clip(50 + offset + _AGE_PITCH.get(str(style.get("age", "adult")), 0), 0, 99))
+        engine = _engine()
+        audio = engine.speak(text, lang, gender, NATURAL_RATE, pitch, pitch_range)
+        rate = NATURAL_RATE
+        natural = len(audio) / engine.sr
+        if duration is not None and duration > 0 and natural > 0:
+            rate = int(np.clip(round(NATURAL_RATE * natural / duration), 80, 450))
+            audio = engine.speak(text, lang, gender, rate, pitch, pitch_range)
+        return Speech(audio=audio, sr=engine.sr, info={"rate_wpm": rate, "pitch": pitch, "natural_duration": natural})
