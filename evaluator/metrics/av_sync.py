@@ -1,0 +1,142 @@
+"""``av_sync_offset_ms`` and ``av_sync_conf``: does the speech line up with the mouth on screen?
+
+Offline backend ``mouth-envelope``: the per-frame mouth opening of the largest face (dlib 68-point
+landmarks, :mod:`evaluator.encoders.face`) is correlated with the speech envelope (RMS per video
+frame) at every lag within +/-15 frames at 25 fps, the syncnet_python search range. The lag with the
+highest Pearson correlation is the offset (positive: the audio comes late); the confidence is that
+peak minus the median over all lags, in the spirit of SyncNet's LSE-C (median minus minimum distance).
+A clip with no face in most frames, or shorter than one second, is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from evaluator.metrics.base import MetricBackend, MetricFamily
+from evaluator.metrics.item import ScoreItem
+from evaluator.metrics.spec import SkipMetric
+
+FPS = 25.0
+MAX_LAG = 15
+AUDIO_SR = 16000
+MIN_FACE_COVERAGE = 0.5
+ANALYSIS_WIDTH = 320
+
+
+@dataclass
+class SyncResult:
+    offset_frames: int
+    offset_ms: float
+    confidence: float
+    correlations: np.ndarray  # (2 * max_lag + 1,), lags -max_lag..max_lag
+
+
+def speech_envelope(audio: np.ndarray, sr: int, n_frames: int, fps: float = FPS) -> np.ndarray:
+    """RMS level (dB) of ``audio`` in each video frame's window ``(n_frames,)``."""
+    hop = sr / fps
+    out = np.full(n_frames, -100.0)
+    for i in range(n_frames):
+        seg = audio[int(round(i * hop)) : int(round((i + 1) * hop))]
+        if len(seg):
+            out[i] = 20.0 * np.log10(max(float(np.sqrt(np.mean(seg.astype(np.float64) ** 2))), 1e-5))
+    return out
+
+
+def _fill_gaps(x: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(x)
+    idx = np.arange(len(x))
+    return np.interp(idx, idx[ok], x[ok]) if ok.any() else np.zeros_like(x)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 3 or a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def sync_offset(mouth: np.ndarray, envelope: np.ndarray, fps: float = FPS, max_lag: int = MAX_LAG) -> SyncResult:
+    """The lag (frames) at which ``envelope`` best follows ``mouth``; positive means the audio is late."""
+    m = _fill_gaps(np.asarray(mouth, dtype=np.float64))
+    e = np.asarray(envelope, dtype=np.float64)
+    n = min(len(m), len(e))
+    m, e = m[:n], e[:n]
+    lags = range(-max_lag, max_lag + 1)
+    corrs = np.array([_corr(m[max(0, -k) : n - max(0, k)], e[max(0, k) : n - max(0, -k)]) for k in lags])
+    best = int(np.argmax(corrs))
+    lag = best - max_lag
+    return SyncResult(lag, 1000.0 * lag / fps, float(corrs[best] - np.median(corrs)), corrs)
+
+
+class MouthEnvelopeBackend(MetricBackend):
+    name = "mouth-envelope"
+    offline = True
+    sample_rate = AUDIO_SR
+
+    def __init__(self, detector: str = "dlib", detect_every: int = 5) -> None:
+        self.detector = detector
+        self.detect_every = max(1, int(detect_every))
+
+    @property
+    def model_id(self) -> str:  # type: ignore[override]
+        from evaluator.encoders.face import MOUTH_OPENING_ID
+
+        return f"{MOUTH_OPENING_ID} x speech-rms, +/-{MAX_LAG} frames at {FPS:g} fps"
+
+    def describe_model(self) -> str:
+        return self.model_id
+
+    @cached_property
+    def analyzer(self) -> Any:
+        from evaluator.encoders.face import FaceAnalyzer
+
+        return FaceAnalyzer(self.detector)
+
+    def mouth_track(self, frames: np.ndarray) -> np.ndarray:
+        """Mouth opening per frame (NaN without a face); the detector runs every ``detect_every`` frames."""
+        from evaluator.encoders.face import mouth_opening
+
+        out = np.full(len(frames), np.nan)
+        box = None
+        for i, frame in enumerate(frames):
+            if box is None or i % self.detect_every == 0:
+                boxes = self.analyzer.detect(frame)
+                box = boxes[0] if boxes else None
+            if box is not None:
+                out[i] = mouth_opening(self.analyzer.landmarks(frame, box))
+        return out
+
+    def unload(self) -> None:
+        if "analyzer" in self.__dict__:
+            self.analyzer.unload()
+            del self.__dict__["analyzer"]
+
+
+class AVSyncMetrics(MetricFamily):
+    family = "av_sync"
+    metric_names = ("av_sync_offset_ms", "av_sync_conf")
+    backends = {"mouth-envelope": MouthEnvelopeBackend}
+
+    def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
+        from evaluator.media import probe, read_frames
+
+        src = item.video
+        info = probe(src.path)  # type: ignore[union-attr, arg-type]
+        if info.video is None or not info.video.width:
+            raise SkipMetric("the video has no picture stream")
+        w, h = info.video.width, info.video.height or 1
+        size = (ANALYSIS_WIDTH, int(round(ANALYSIS_WIDTH * h / w / 2)) * 2) if w > ANALYSIS_WIDTH else None
+        frames = read_frames(src.path, fps=FPS, start=src.start, end=src.end, size=size)  # type: ignore[union-attr, arg-type]
+        if len(frames) < 2 * MAX_LAG + 3:
+            raise SkipMetric(f"clip too short for a +/-{MAX_LAG} frame search ({len(frames)} frames)")
+        mouth = self.backend.mouth_track(frames)  # type: ignore[attr-defined]
+        coverage = float(np.isfinite(mouth).mean())
+        if coverage < MIN_FACE_COVERAGE:
+            raise SkipMetric(f"a face was found in {coverage:.0%} of the frames only")
+        env = speech_envelope(item.audio(AUDIO_SR), AUDIO_SR, len(frames))
+        res = sync_offset(mouth, env)
+        details = {"offset_ms_signed": res.offset_ms, "face_coverage": round(coverage, 3), "frames": len(frames)}
+        return {"av_sync_offset_ms": (abs(res.offset_ms), details), "av_sync_conf": (res.confidence, details)}

@@ -1,0 +1,113 @@
+"""``spk_sim``: cosine of speaker embeddings of the dub and the reference voice.
+
+Backends: ``resemblyzer`` (offline; the GE2E encoder whose weights ship in the resemblyzer wheel)
+and ``wavlm-sv`` (paper; ``WavLMForXVector`` from a local directory or hub id such as
+``microsoft/wavlm-base-sv``, loaded by transformers).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evaluator.errors import MissingDependencyError, ModelLoadError
+from evaluator.metrics.base import MetricBackend, MetricFamily
+from evaluator.metrics.item import ScoreItem
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    den = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(a @ b / den) if den > 0 else 0.0
+
+
+class ResemblyzerBackend(MetricBackend):
+    name = "resemblyzer"
+    model_id = "resemblyzer-ge2e-256 (resemblyzer 0.1.4 pretrained.pt)"
+    offline = True
+    sample_rate = 16000
+
+    @cached_property
+    def _encoder(self) -> Any:
+        try:
+            from resemblyzer import VoiceEncoder
+        except ImportError:
+            raise MissingDependencyError("resemblyzer", install="pip install --no-deps resemblyzer==0.1.4") from None
+        return VoiceEncoder(device="cpu", verbose=False)
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        from resemblyzer import preprocess_wav
+
+        wav = preprocess_wav(np.asarray(audio, dtype=np.float32), source_sr=self.sample_rate)
+        if len(wav) < self.sample_rate * 0.2:  # VAD trimmed (nearly) everything: keep the raw clip
+            wav = np.asarray(audio, dtype=np.float32)
+        return self._encoder.embed_utterance(wav)
+
+    def unload(self) -> None:
+        self.__dict__.pop("_encoder", None)
+
+
+class WavLMSVBackend(MetricBackend):
+    """``WavLMForXVector`` x-vectors (the papers' WavLM-base-sv speaker verification model)."""
+
+    name = "wavlm-sv"
+    offline = False
+    sample_rate = 16000
+    extra = None
+
+    def __init__(self, model: str = "microsoft/wavlm-base-sv", device: str = "cpu") -> None:
+        self.model = str(model)
+        self.device = device
+
+    @property
+    def model_id(self) -> str:  # type: ignore[override]
+        return f"wavlm-sv:{Path(self.model).name if Path(self.model).is_dir() else self.model}"
+
+    def describe_model(self) -> str:
+        return self.model_id
+
+    def available(self) -> bool:
+        return (Path(self.model) / "config.json").is_file()
+
+    @cached_property
+    def _loaded(self) -> tuple[Any, Any]:
+        try:
+            from transformers import AutoFeatureExtractor, WavLMForXVector
+        except ImportError:
+            raise MissingDependencyError("transformers", install="pip install transformers") from None
+        try:
+            fe = AutoFeatureExtractor.from_pretrained(self.model)
+            model = WavLMForXVector.from_pretrained(self.model).to(self.device).eval()
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(
+                f"cannot load WavLM x-vector model {self.model!r}: {exc}",
+                hint="pass a local directory with config.json, the weights and preprocessor_config.json",
+            ) from None
+        return fe, model
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        import torch
+
+        fe, model = self._loaded
+        inputs = fe(np.asarray(audio, dtype=np.float32), sampling_rate=self.sample_rate, return_tensors="pt")
+        with torch.inference_mode():
+            emb = model(**{k: v.to(self.device) for k, v in inputs.items()}).embeddings
+        return emb[0].cpu().numpy()
+
+    def unload(self) -> None:
+        self.__dict__.pop("_loaded", None)
+
+
+class SpeakerMetrics(MetricFamily):
+    family = "speaker"
+    metric_names = ("spk_sim",)
+    backends = {"resemblyzer": ResemblyzerBackend, "wavlm-sv": WavLMSVBackend}
+    paper_backend = "wavlm-sv"
+
+    def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
+        b = self.backend
+        sr = int(b.sample_rate or 16000)
+        return {"spk_sim": cosine(b.embed(item.audio(sr)), b.embed(item.voice(sr)))}  # type: ignore[attr-defined]

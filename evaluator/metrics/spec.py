@@ -1,0 +1,88 @@
+"""What a metric is: a frozen spec the scorer reads, and the values a metric returns.
+
+>>> s = MetricSpec(name="wer", description="word error rate", inputs=("audio", "text"),
+...                higher_is_better=False, score_range=(0.0, None), backend="pocketsphinx",
+...                model_id="cmusphinx-en-us-5.2", offline=True, sample_rate=16000, family="transcript")
+>>> s.to_dict()["inputs"]
+['audio', 'text']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The inputs a metric may need. ``audio`` is the dubbed speech; ``reference`` is speech with the
+#: same words (ground truth, for mcd and log_f0_rmse); ``voice`` is a clip of the target voice
+#: (spk_sim and emo_sim accept either); ``video`` has the face; ``text`` is the target text;
+#: ``fit`` is a dubkit manifest line's fit record.
+INPUT_KINDS = ("audio", "reference", "voice", "video", "text", "fit")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """Everything the scorer needs to know about one metric with one backend."""
+
+    name: str
+    description: str
+    inputs: tuple[str, ...]
+    higher_is_better: bool
+    score_range: tuple[float | None, float | None]
+    backend: str
+    model_id: str
+    offline: bool
+    sample_rate: int | None
+    family: str
+    unit: str = ""
+    #: alternatives: an input named ``"reference|voice"`` is satisfied by either
+    paper: str = ""
+    extra: str | None = None
+    min_duration_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "inputs": list(self.inputs),
+            "higher_is_better": self.higher_is_better,
+            "range": list(self.score_range),
+            "backend": self.backend,
+            "model_id": self.model_id,
+            "offline": self.offline,
+            "sample_rate": self.sample_rate,
+            "family": self.family,
+            "unit": self.unit,
+            "paper": self.paper,
+            "extra": self.extra,
+            "min_duration_s": self.min_duration_s,
+        }
+
+
+@dataclass
+class MetricValue:
+    """One metric's outcome on one item: a value, or the reason it was skipped."""
+
+    name: str
+    value: float | None
+    backend: str
+    model_id: str
+    sample_rate: int | None
+    skipped: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "value": self.value,
+            "backend": self.backend,
+            "model_id": self.model_id,
+            "sample_rate": self.sample_rate,
+        }
+        if self.skipped is not None:
+            d["skipped"] = self.skipped
+        if self.details:
+            d["details"] = self.details
+        return d
+
+
+class SkipMetric(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised inside a metric when the item cannot be scored (no face, too short, ...): the reason is recorded."""
