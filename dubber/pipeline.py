@@ -357,6 +357,8 @@ def _check_writable(directory: Path) -> None:
     d = directory.resolve()
     while not d.exists():
         d = d.parent
+    if not d.is_dir():
+        raise OutputError(f"{directory}: cannot create it, {d} is a file", hint="choose another output path")
     if not os.access(d, os.W_OK):
         raise OutputError(f"{directory}: not writable", hint="choose an output path in a writable directory")
 

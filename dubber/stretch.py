@@ -27,7 +27,12 @@ def stretch(audio: np.ndarray, sr: int, ratio: float, semitones: float = 0.0, *,
         args["--formant"] = ""
     if fine:
         args["--fine"] = ""
-    out = pyrubberband.time_stretch(np.asarray(audio, dtype=np.float32), sr, 1.0 / ratio, rbargs=args)
+    y = np.asarray(audio, dtype=np.float32)
+    if abs(ratio - 1.0) < 2e-3:  # pyrubberband returns the input untouched at tempo 1.0
+        args.pop("--pitch")
+        out = pyrubberband.pitch_shift(y, sr, semitones, rbargs=args)
+    else:
+        out = pyrubberband.time_stretch(y, sr, 1.0 / ratio, rbargs=args)
     return _fit_length(np.asarray(out, dtype=np.float32), n_out)
 
 
