@@ -1,0 +1,124 @@
+"""Emotion vectors of speech audio.
+
+- :class:`ProsodyEmotionEncoder` (offline profile): the documented prosodic feature vector of
+  :mod:`evaluator.encoders.prosody` (pitch level, range and movement, loudness, pauses, rate,
+  spectral tilt), no model weights.
+- :class:`Emotion2VecEncoder` (paper profile): emotion2vec utterance embeddings through funasr
+  (``iic/emotion2vec_plus_base`` by default, 768-d), from a local model directory or a model id.
+
+Both: ``encode(audio, sr) -> float32 (dim,)`` on mono audio, ``encode_file(path, start, end)``,
+``encoder_id``, ``dim``, lazy load, ``unload()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evaluator.encoders.prosody import PROSODY_DIM, PROSODY_ENCODER_ID, PROSODY_SAMPLE_RATE, prosody_features
+from evaluator.errors import MediaError, MissingDependencyError, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+EMOTION2VEC_SAMPLE_RATE = 16000
+EMOTION2VEC_DIM = 768
+DEFAULT_EMOTION2VEC = "iic/emotion2vec_plus_base"
+#: Shortest span encoded (shorter clips give no stable prosody or embedding).
+MIN_SECONDS = 0.2
+
+
+class _AudioEncoder:
+    sample_rate: int = 16000
+
+    def encode(self, audio: np.ndarray, sr: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_file(
+        self, path: str | os.PathLike[str], start: float | None = None, end: float | None = None, *, stream: int = 0
+    ) -> np.ndarray:
+        """The vector of ``path``'s audio between ``start`` and ``end`` seconds."""
+        from evaluator.media import load_audio
+
+        audio = load_audio(path, self.sample_rate, start=start, end=end, stream=stream)
+        if len(audio) < MIN_SECONDS * self.sample_rate:
+            raise MediaError(
+                f"{path}: only {len(audio) / self.sample_rate:.2f} s of audio between {start} and {end} s",
+                hint=f"audio spans must be at least {MIN_SECONDS} s",
+            )
+        return self.encode(audio, self.sample_rate)
+
+
+class ProsodyEmotionEncoder(_AudioEncoder):
+    """Offline audio emotion: the 16 prosodic features of ``evaluator.encoders.prosody``."""
+
+    modality = "audio"
+    encoder_id = PROSODY_ENCODER_ID
+    dim = PROSODY_DIM
+    sample_rate = PROSODY_SAMPLE_RATE
+
+    def encode(self, audio: np.ndarray, sr: int) -> np.ndarray:
+        return prosody_features(np.asarray(audio, dtype=np.float32), sr)
+
+    def unload(self) -> None:
+        """Nothing is loaded (no model)."""
+
+
+class Emotion2VecEncoder(_AudioEncoder):
+    """Paper audio emotion: emotion2vec utterance embedding (funasr ``AutoModel``).
+
+    ``model`` is a local directory holding the funasr model files (``model.pt``, ``config.yaml``) or
+    a ModelScope/Hugging Face model id such as ``iic/emotion2vec_plus_base``.
+    """
+
+    modality = "audio"
+    DEFAULT_MODEL = DEFAULT_EMOTION2VEC
+    dim = EMOTION2VEC_DIM
+    sample_rate = EMOTION2VEC_SAMPLE_RATE
+
+    def __init__(
+        self, model: str | os.PathLike[str] = DEFAULT_EMOTION2VEC, *, device: str = "cpu", hub: str = "hf"
+    ) -> None:
+        self.model = str(model)
+        self.device = device
+        self.hub = hub
+
+    @property
+    def encoder_id(self) -> str:
+        return f"emotion2vec-utterance / {self.model}"
+
+    @cached_property
+    def _model(self) -> Any:
+        try:
+            from funasr import AutoModel
+        except ImportError:
+            raise MissingDependencyError("funasr (emotion2vec)", extra="paper") from None
+        local = Path(self.model)
+        if local.exists() and not (local / "model.pt").is_file():
+            raise ModelLoadError(f"{local}: no model.pt in this emotion2vec directory", hint="pass the model directory")
+        try:
+            return AutoModel(model=self.model, hub=self.hub, device=self.device, disable_update=True)
+        except Exception as exc:  # noqa: BLE001 - funasr raises bare Exceptions of many kinds
+            raise ModelLoadError(
+                f"{self.model}: cannot load emotion2vec ({exc.__class__.__name__}: {exc})",
+                hint="pass a local emotion2vec model directory or a reachable model id",
+            ) from None
+
+    def encode(self, audio: np.ndarray, sr: int) -> np.ndarray:
+        from evaluator.media import resample
+
+        x = resample(np.asarray(audio, dtype=np.float32), sr, self.sample_rate)
+        res = self._model.generate(x, granularity="utterance", extract_embedding=True, disable_pbar=True)
+        feats = np.asarray(res[0]["feats"], dtype=np.float32).reshape(-1)
+        if feats.shape != (self.dim,):
+            raise ModelLoadError(
+                f"{self.model}: emotion2vec returned a {feats.shape} embedding, expected ({self.dim},)"
+            )
+        return feats
+
+    def unload(self) -> None:
+        self.__dict__.pop("_model", None)
