@@ -1,0 +1,58 @@
+"""Dubbing throughput: seconds of video dubbed per wall-clock second, and peak memory.
+
+Builds an episode-like input offline (about 5 minutes, 80 lines, two speakers, music bed; see
+dubber/demo.py), dubs it from scratch with the chosen synthesizer, then re-runs it (all lines
+reused), and prints the figures.
+
+    .venv/bin/python benchmarks/dub_throughput.py [--lines 80] [--synth piper]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=80)
+    parser.add_argument("--synth", default="piper")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+
+    from dubber.config import DubConfig
+    from dubber.demo import build_demo
+    from dubber.pipeline import Dubber
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="dubkit-bench-"))
+    t0 = time.perf_counter()
+    episode = build_demo(work, n_lines=args.lines)
+    build_s = time.perf_counter() - t0
+    cfg = DubConfig(video=episode.video, script=episode.script, output=work / "out" / "ep.dubbed.mp4",
+                    synth=args.synth)
+    t0 = time.perf_counter()
+    first = Dubber(cfg).run()
+    first_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    second = Dubber(cfg).run()
+    second_s = time.perf_counter() - t0
+    fits = [ln.fit for ln in first.manifest.lines]
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"machine: {os.cpu_count()} cores; synthesizer: {first.manifest.config['synth']}")
+    print(f"input: {episode.duration:.1f} s of video, {episode.lines} lines (built in {build_s:.1f} s)")
+    print(f"first run: {first_s:.1f} s wall -> {episode.duration / first_s:.2f} s of video per wall second "
+          f"({len(first.rendered)} lines rendered)")
+    print(f"re-run: {second_s:.1f} s wall ({len(second.rendered)} lines rendered)")
+    print(f"fit: {sum(f.overrun_ms > 0 for f in fits)} overruns, "
+          f"mean |error| {sum(abs(f.error_ms) for f in fits) / len(fits):.0f} ms, "
+          f"ratios {min(f.ratio for f in fits):.3f}-{max(f.ratio for f in fits):.3f}")
+    print(f"peak memory: {self_mb:.0f} MB (dubkit process), {child_mb:.0f} MB (largest child: ffmpeg/rubberband)")
+
+
+if __name__ == "__main__":
+    main()
