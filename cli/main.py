@@ -8,6 +8,7 @@ import warnings
 import click
 
 from cli.dub import dub
+from cli.score import compare, score
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +23,8 @@ def main(verbose: int) -> None:
 
 
 main.add_command(dub)
+main.add_command(score)
+main.add_command(compare)
 
 if __name__ == "__main__":
     main()

