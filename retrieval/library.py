@@ -79,21 +79,22 @@ class FootageLibrary:
         """Create an empty library at ``path`` (or open it when it exists with the same encoders)."""
         p = Path(path)
         encs = encoders or make_encoders(profile, options)
+        ids = {m: encs[m].encoder_id for m in MODALITIES}
+        if (p / META_NAME).is_file():
+            lib = cls.open(p)
+            lib.check_encoders(ids, what=f"profile {profile!r}")
+            lib.__dict__["encoders"] = encs
+            return lib
         meta = {
             "kind": KIND,
             "schema_version": SCHEMA_VERSION,
             "profile": profile,
             "options": dict(options or {}),
-            "encoders": {m: encs[m].encoder_id for m in MODALITIES},
+            "encoders": ids,
             "dims": {m: int(encs[m].dim) for m in MODALITIES},
             "index_policy": asdict(index_policy or IndexPolicy()),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        if (p / META_NAME).is_file():
-            lib = cls.open(p)
-            lib.check_encoders(meta["encoders"], what=f"profile {profile!r}")
-            lib.__dict__["encoders"] = encs
-            return lib
         if p.exists() and any(p.iterdir()):
             raise ConfigError(f"{p}: folder exists and is not a footage library", hint="choose a new or empty folder")
         write_json(p / META_NAME, meta)
