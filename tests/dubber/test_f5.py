@@ -1,0 +1,176 @@
+"""The f5 backend with a tiny random F5 (real formats, real loading code), and its control branch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("f5_tts.model", reason="needs the f5 extra (scripts/setup_f5.sh)")
+
+from dubber.synth import SYNTHESIZERS, VoiceReference  # noqa: E402
+from dubber.synth.f5 import F5Request, F5Synthesizer  # noqa: E402
+from dubber.synth.f5_control import ControlConfig, ControlledDiT, combine_guidance, guidance_levels  # noqa: E402
+from dubber.synth.f5_tiny import write_tiny_f5  # noqa: E402
+from evaluator.errors import ConfigError, ModelLoadError  # noqa: E402
+from evaluator.media import write_wav  # noqa: E402
+
+REF_TEXT = "The quick brown fox jumps over the lazy dog near the river bank."
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return write_tiny_f5(tmp_path_factory.mktemp("tiny_f5"))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, espeak):
+    speech = espeak.synthesize(REF_TEXT, "en")
+    path = tmp_path_factory.mktemp("ref") / "ref.wav"
+    write_wav(path, speech.audio, speech.sr)
+    assert 3.0 <= speech.duration <= 10.0
+    return VoiceReference(path=path, transcript=REF_TEXT)
+
+
+@pytest.fixture(scope="module")
+def f5(tiny):
+    return SYNTHESIZERS.get("f5")(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=4, batch=4)
+
+
+def test_registered_and_lazy(tiny):
+    synth = SYNTHESIZERS.get("f5")(ckpt="/nonexistent.safetensors", model_config=tiny.config)
+    assert synth.controls_length and synth.clones_voice
+    assert synth.model_id == "f5:F5TTS_tiny:nonexistent.safetensors"
+    with pytest.raises(ModelLoadError, match="no such F5 checkpoint"):
+        _ = synth.model
+
+
+@pytest.mark.parametrize("duration", [0.9, 1.7, 2.35])
+def test_output_length_equals_slot_to_the_frame(f5, reference, duration):
+    speech = f5.synthesize("Hello there, how are you today?", "en", reference=reference, duration=duration, seed=1)
+    assert speech.sr == 24000
+    assert speech.info["gen_frames"] == round(duration * 24000 / 256)
+    assert len(speech.audio) == speech.info["gen_frames"] * 256
+    assert abs(speech.duration - duration) <= 256 / 24000 / 2 + 1e-9
+    assert speech.info["total_frames"] == speech.info["ref_frames"] + speech.info["gen_frames"]
+    assert np.isfinite(speech.audio).all() and np.abs(speech.audio).max() > 0
+
+
+def test_batched_lines_keep_their_seed_and_length(f5, reference):
+    reqs = [F5Request("Short one.", reference, 0.8, 5), F5Request("A much longer line to say.", reference, 2.0, 7)]
+    many = f5.synthesize_many(reqs, "en")
+    assert [len(s.audio) for s in many] == [round(0.8 * 93.75) * 256, round(2.0 * 93.75) * 256]
+    assert [s.info["seed"] for s in many] == [5, 7]
+    again = f5.synthesize("Short one.", "en", reference=reference, duration=0.8, seed=5)
+    np.testing.assert_array_equal(
+        again.audio, f5.synthesize("Short one.", "en", reference=reference, duration=0.8, seed=5).audio
+    )
+    other = f5.synthesize("Short one.", "en", reference=reference, duration=0.8, seed=6)
+    assert not np.array_equal(again.audio, other.audio)
+
+
+def test_matches_f5_cfm_sample_exactly(f5, reference):
+    from dubber.synth.f5_prep import prepare
+    from dubber.synth.f5_sample import SampleOptions, sample
+
+    p = prepare(f5, 0, F5Request("Matching F5 itself.", reference, 1.2, 11))
+    ours, _ = sample(f5.model, [p.ref_mel], [p.tokens], [p.total], [11], SampleOptions(steps=4, guidance={"text": 2.0}))
+    theirs, _ = f5.model.sample(
+        p.ref_mel[None], [p.tokens], p.total, steps=4, cfg_strength=2.0, sway_sampling_coef=-1.0, seed=11
+    )
+    assert torch.equal(ours, theirs)
+
+
+def test_untrained_control_branch_leaves_output_identical(tiny, reference):
+    base = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=4)
+    ctl = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=4)
+    ctl.attach_control(ControlConfig(n_blocks=2, video_dim=16, graph_dim=8, reading_dim=8, heads=2))
+    style = {
+        "scene_reading": {"gender": "female", "emotion": "angry", "age": "adult", "scene_type": "argument"},
+        "video_features": np.random.default_rng(0).normal(size=(200, 16)),
+        "emotion_knowledge": [np.ones((3, 8)), np.ones((6, 8)), np.ones((8, 8))],
+        "guidance": {"video": 1.5, "reading": 2.0},
+    }
+    a = base.synthesize("Exactly the same.", "en", reference=reference, duration=1.0, seed=2, style=style)
+    b = ctl.synthesize("Exactly the same.", "en", reference=reference, duration=1.0, seed=2, style=style)
+    assert b.info["control"] and not a.info["control"]
+    np.testing.assert_array_equal(a.audio, b.audio)
+    # once the zero projections learn something, the conditions do change the output
+    with torch.no_grad():
+        for proj in ctl._control.control.zero_proj:
+            proj.weight.normal_(0, 0.05)
+    c = ctl.synthesize("Exactly the same.", "en", reference=reference, duration=1.0, seed=2, style=style)
+    assert not np.array_equal(a.audio, c.audio)
+
+
+def test_controlled_dit_velocity_equals_base_and_dropout(f5):
+    base = f5.model.transformer
+    ctl = ControlledDiT(base, ControlConfig(n_blocks=1, video_dim=4, graph_dim=4, reading_dim=4, heads=2))
+    x, cond = torch.randn(2, 30, 100), torch.randn(2, 30, 100)
+    text = torch.randint(0, 50, (2, 12))
+    time = torch.tensor([0.3, 0.7])
+    from dubber.synth.f5_control import ControlConditions
+
+    conds = ControlConditions(video=torch.randn(2, 30, 4), reading=torch.tensor([[1, 2, 3, 4], [0, 1, 0, 2]]))
+    with torch.no_grad():
+        ref = base(x=x, cond=cond, text=text, time=time)
+        ctl.eval()
+        out = ctl(x, cond, text, time, conds)
+    assert torch.equal(ref, out)
+    ctl.train()
+    torch.manual_seed(0)
+    keeps = torch.stack([ctl._draw_keep(10000, torch.device("cpu")) for _ in range(2)]).float().mean()
+    assert 0.94 < float(keeps) < 0.96  # 5% dropout per condition
+
+
+def test_guidance_combination_math():
+    v = {"none": torch.tensor(1.0), "text": torch.tensor(3.0), "video": torch.tensor(4.0), "reading": torch.tensor(6.0)}
+    # full + w_t (text - none) + w_v (video - text) + w_r (reading - video)
+    assert float(combine_guidance(v, {"text": 2.0, "video": 0.5, "reading": 1.0})) == 6 + 2 * 2 + 0.5 * 1 + 1 * 2
+    # text only: F5's pred + (pred - null) * cfg
+    only = {"none": v["none"], "text": v["text"]}
+    assert float(combine_guidance(only, {"text": 2.0})) == 3 + (3 - 1) * 2
+    # no guidance: the fully conditioned velocity
+    assert float(combine_guidance(v, {})) == 6.0
+    # an absent condition drops out of the chain: reading follows text directly
+    nv = {"none": v["none"], "text": v["text"], "reading": v["reading"]}
+    assert float(combine_guidance(nv, {"text": 1.0, "reading": 1.0})) == 6 + 2 + 3
+    assert guidance_levels({"text": 2.0}, set()) == ["none", "text"]
+    assert guidance_levels({"text": 0.0}, set()) == ["text"]
+    assert guidance_levels({"text": 2.0, "video": 1.0}, {"video", "reading"}) == ["none", "text", "video", "reading"]
+    assert guidance_levels({"text": 0.0, "reading": 1.0}, {"video", "reading"}) == ["video", "reading"]
+    with pytest.raises(ValueError, match="needs the 'none' velocity"):
+        combine_guidance({"video": v["video"]}, {"video": 1.0})
+
+
+def test_reference_needs_transcript_and_language(f5, reference):
+    with pytest.raises(ConfigError, match="no transcript"):
+        f5.synthesize("Hi.", "en", reference=VoiceReference(path=reference.path), duration=1.0)
+    with pytest.raises(ConfigError, match="needs a speaker reference"):
+        f5.synthesize("Hi.", "en", duration=1.0)
+    with pytest.raises(ConfigError, match="does not speak 'hi'"):
+        f5.synthesize("Hi.", "hi", reference=reference, duration=1.0)
+
+
+def test_long_reference_is_clipped_with_its_transcript(f5, reference, tmp_path):
+    from evaluator.media import load_audio
+
+    audio = load_audio(reference.path, 24000)
+    long = tmp_path / "long.wav"
+    write_wav(long, np.concatenate([audio, audio, audio]), 24000)
+    ref = VoiceReference(path=long, transcript=" ".join([REF_TEXT] * 3))
+    speech = f5.synthesize("Clip me.", "en", reference=ref, duration=1.0, seed=0)
+    assert speech.info["reference_clipped"] is True
+    assert speech.info["ref_frames"] <= 10 * 24000 // 256 + 1
+    from dubber.synth.f5_prep import clip_transcript
+
+    assert clip_transcript("one two three four", 0.5) == "one two"
+
+
+def test_pt_checkpoint_format_loads(tmp_path, reference):
+    tiny = write_tiny_f5(tmp_path, fmt="pt")
+    synth = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=2)
+    assert len(synth.synthesize("Trainer format.", "en", reference=reference, duration=0.5).audio) == 47 * 256
+    bad = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config="F5TTS_v1_Base")
+    with pytest.raises(ModelLoadError, match="not a checkpoint of F5TTS_v1_Base"):
+        _ = bad.model
