@@ -4,9 +4,9 @@ Conventions follow the pymcd package (the papers' implementation): audio at 22.0
 analysis with a 5 ms frame period and a 512-point FFT, 13th-order mel-cepstra (pysptk, alpha 0.65),
 fastdtw on coefficients 1..13 with a Euclidean distance, the distortion summed over all 14
 coefficients along the path, times 10/ln(10)*sqrt(2). ``mcd_sl`` multiplies by the ratio of the longer
-to the shorter feature sequence. F0 comes from WORLD DIO refined by StoneMask; spectral envelopes from
-CheapTrick (pymcd uses Harvest for F0, which is about ten times slower and moves MCD by a few
-hundredths of a dB: see tests/evaluator/test_metrics_cepstral.py).
+to the shorter feature sequence. F0 comes from WORLD DIO refined by StoneMask and spectral envelopes
+from CheapTrick, as in ``pyworld.wav2world`` which pymcd calls; the values agree with pymcd's (see
+tests/evaluator/test_metrics_audio.py).
 """
 
 from __future__ import annotations

@@ -45,3 +45,11 @@ def espeak_speech() -> tuple[np.ndarray, int]:
 
     s = EspeakSynthesizer(gender="female").synthesize(SENTENCE, "en")
     return s.audio.astype(np.float32), s.sr
+
+
+@pytest.fixture(scope="session")
+def families():
+    """One family object per metric family, loaded once per test session."""
+    from evaluator.metrics import METRICS
+
+    return {name: METRICS.get(name)() for name in METRICS.names()}
