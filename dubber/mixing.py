@@ -29,15 +29,19 @@ def loudness(audio: np.ndarray, sr: int) -> float:
     return float(pyloudnorm.Meter(sr).integrated_loudness(x))
 
 
-def true_peak_dbtp(audio: np.ndarray, sr: int) -> float:
-    """True peak (dBTP) by 4x oversampling, as BS.1770-4 Annex 2 describes."""
+def true_peak_dbtp(audio: np.ndarray, sr: int, block: int = 1 << 16) -> float:
+    """True peak (dBTP) by 4x oversampling, as BS.1770-4 Annex 2 describes; processed in blocks
+    (with overlap for the filter's edges) so memory stays flat on long programmes."""
     from scipy.signal import resample_poly
 
-    x = np.asarray(audio, dtype=np.float64)
+    x = np.asarray(audio, dtype=np.float32)
     if x.size == 0:
         return float("-inf")
-    over = resample_poly(x, 4, 1, axis=0)
-    peak = max(float(np.max(np.abs(over))), float(np.max(np.abs(x))))
+    peak = float(np.max(np.abs(x)))
+    pad = 256
+    for i in range(0, x.shape[0], block):
+        seg = x[max(0, i - pad) : i + block + pad]
+        peak = max(peak, float(np.max(np.abs(resample_poly(seg, 4, 1, axis=0)))))
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
 
 
@@ -72,8 +76,9 @@ def duck_gain(
     inside = np.zeros(length, dtype=np.float32)
     for s, e in spans:
         inside[max(0, int((s - fade) * sr)) : min(length, int((e + fade) * sr))] = 1.0
-    k = max(1, int(fade * sr))
-    ramp = np.convolve(inside, np.ones(k, dtype=np.float32) / k, mode="same")
+    from scipy.ndimage import uniform_filter1d
+
+    ramp = uniform_filter1d(inside, size=max(1, int(fade * sr)), mode="nearest")
     floor = 10 ** (-duck_db / 20)
     return (1.0 - (1.0 - floor) * np.clip(ramp, 0, 1)).astype(np.float32)
 

@@ -15,6 +15,7 @@ slightly; the project caches rendered lines, so re-runs are stable.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from pathlib import Path
@@ -81,7 +82,15 @@ class PiperSynthesizer(Synthesizer):
         return f"piper:{self._paths()[0].stem}"
 
     def languages(self) -> list[str]:
-        voice_lang = self.voice.config.espeak_voice  # e.g. "en-us"
+        # read from the voice's config, without loading the network
+        if "voice" in self.__dict__:
+            voice_lang = self.voice.config.espeak_voice  # e.g. "en-us"
+        else:
+            config = self._paths()[1]
+            try:
+                voice_lang = json.loads(config.read_text(encoding="utf-8"))["espeak"]["voice"]
+            except (OSError, KeyError, ValueError):
+                voice_lang = self.voice.config.espeak_voice
         return sorted({voice_lang, voice_lang.split("-")[0]})
 
     def unload(self) -> None:
