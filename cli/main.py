@@ -25,6 +25,8 @@ def main(verbose: int) -> None:
 main.add_command(dub)
 main.add_command(score)
 main.add_command(compare)
+main.add_command(__import__("cli.library", fromlist=["library"]).library)
+main.add_command(__import__("cli.cot", fromlist=["cot"]).cot)
 
 if __name__ == "__main__":
     main()

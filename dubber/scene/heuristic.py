@@ -99,9 +99,14 @@ class HeuristicSceneReader(SceneReader):
         m[~ok] = np.interp(idx[~ok], idx[ok], m[ok])
         motion = np.abs(np.diff(m, prepend=m[0]))
         motion[0] = motion[1] if len(motion) > 1 else 0.0
-        valid = ok
-        sp = valid & (speaking >= 0.5)
-        si = valid & (speaking < 0.5)
+        sp = ok & (speaking >= 0.5)
+        # silence: no speech in the frame's window nor in its neighbours' (the jaw closes after speech)
+        quiet = speaking == 0
+        quiet[1:] &= speaking[:-1] == 0
+        quiet[:-1] &= speaking[1:] == 0
+        si = ok & quiet
+        if si.sum() < 4:  # too few silent frames to compare against
+            si = np.zeros_like(si)
         return {
             "motion_speech": float(motion[sp].mean()) if sp.any() else 0.0,
             "motion_silence": float(motion[si].mean()) if si.any() else float("nan"),
@@ -120,7 +125,7 @@ class HeuristicSceneReader(SceneReader):
             i
             for i, s in enumerate(scores)
             if s["motion_speech"] > self.motion_threshold
-            and not (np.isfinite(s["motion_silence"]) and s["motion_speech"] < 1.5 * s["motion_silence"])
+            and not (np.isfinite(s["motion_silence"]) and s["motion_speech"] < 1.2 * s["motion_silence"])
         ]
         speaker = max(talking, key=lambda i: scores[i]["motion_speech"]) if talking else None
         has_speech = bool(segs)
