@@ -407,6 +407,11 @@ def load_control(path: str | Path, base: torch.nn.Module, device: torch.device) 
         raise ModelLoadError(f"{p}: not a dubkit control checkpoint (no control_config/control)")
     ctl = ControlledDiT(base, ControlConfig(**state["control_config"]))
     ctl.control.load_state_dict(state["control"])
+    if state.get("lora"):
+        from peft import LoraConfig, inject_adapter_in_model
+
+        inject_adapter_in_model(LoraConfig(**state["lora"]["config"]), base)
+        base.load_state_dict(state["lora"]["state"], strict=False)
     if state.get("base_delta"):
         missing = base.load_state_dict(state["base_delta"], strict=False)
         if missing.unexpected_keys:
