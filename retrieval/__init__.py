@@ -3,6 +3,7 @@
 from retrieval.clips import ClipSpec, clips_from_project, clips_from_subtitles, read_dataset
 from retrieval.hits import Hit, QueryVectors
 from retrieval.library import BuildReport, FootageLibrary
+from retrieval.project import annotate_lines
 from retrieval.prompts import VoicePrompt, pick_voice_prompt, retrieve_for_line
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Hit",
     "QueryVectors",
     "VoicePrompt",
+    "annotate_lines",
     "clips_from_project",
     "clips_from_subtitles",
     "pick_voice_prompt",

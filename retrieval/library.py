@@ -277,9 +277,14 @@ class FootageLibrary:
         same_speaker: bool = False,
         modalities: Sequence[str] = QUERY_MODALITIES,
         exclude_ids: Sequence[str] = (),
+        exclude_span: tuple[str, float, float] | None = None,
         exact: bool = False,
     ) -> list[Hit]:
-        """Top-``k`` clips per modality for the target's vectors (speaker-agnostic unless ``same_speaker``)."""
+        """Top-``k`` clips per modality for the target's vectors (speaker-agnostic unless ``same_speaker``).
+
+        ``exclude_span`` = (video path, start, end) drops clips of that video overlapping the span (a
+        line must not retrieve itself when the library holds its own episode).
+        """
         if metric not in METRICS:
             raise ConfigError(f"unknown metric {metric!r}", hint=f"choose one of: {', '.join(METRICS)}")
         if k < 1:
@@ -292,6 +297,10 @@ class FootageLibrary:
             filters.append(f"speaker = {sql_quote(speaker or '')}")
         if exclude_ids:
             filters.append("id NOT IN (" + ", ".join(sql_quote(i) for i in exclude_ids) + ")")
+        if exclude_span is not None:
+            v, s0, s1 = exclude_span
+            span = f'COALESCE(start, 0.0) < {float(s1)} AND COALESCE("end", 1e12) > {float(s0)}'
+            filters.append(f"NOT (COALESCE(video_path, '') = {sql_quote(str(v))} AND {span})")
         where = " AND ".join(filters) or None
         hits: list[Hit] = []
         for m in modalities:

@@ -1,0 +1,41 @@
+"""Retrieval for every line of the demo episode (what ``dubkit dub --library`` records per line)."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from cli.main import main
+from dubber.script import read_script
+from evaluator.manifest import Line, Manifest
+from retrieval import FootageLibrary, annotate_lines
+
+
+def test_demo_lines_get_hits_and_emotion_matched_prompts(demo_episode, tmp_path):
+    lib_path = tmp_path / "lib"
+    args = ["library", "build", str(demo_episode.video), "--subs", str(demo_episode.source_script)]
+    res = CliRunner().invoke(main, [*args, "-o", str(lib_path), "-q"])
+    assert res.exit_code == 0, res.output
+    lib = FootageLibrary.open(lib_path)
+    assert lib.info()["speakers"] == {"ANNA": 2, "BEN": 1}
+
+    source = read_script(demo_episode.source_script)
+    manifest = Manifest(video=str(demo_episode.video), script=str(demo_episode.script), lang="en")
+    for cue, src in zip(read_script(demo_episode.script), source, strict=True):
+        manifest.lines.append(
+            Line(
+                index=cue.index, start=cue.start, end=cue.end, text=cue.text, source_text=src.text, speaker=cue.speaker
+            )
+        )
+    prompts = annotate_lines(lib, manifest, demo_episode.video, k=3, voice_prompts=True)
+    for line in manifest.lines:
+        assert line.retrieved, line.index
+        assert {h["modality"] for h in line.retrieved} == {"scene", "face", "text"}
+        own = f"demo:{line.index}"
+        assert own not in {h["id"] for h in line.retrieved}  # a line never retrieves its own span
+        assert all(len(h["audio_vector"]) == 16 for h in line.retrieved)
+    # ANNA's lines 1 and 3 prompt each other; BEN has no other clip, so keeps the default reference
+    assert prompts[1] is not None and prompts[1].clip_id == "demo:3"
+    assert prompts[3] is not None and prompts[3].clip_id == "demo:1"
+    assert prompts[2] is None
+    roundtrip = Manifest.from_dict(manifest.to_dict())
+    assert roundtrip.lines[0].retrieved == manifest.lines[0].retrieved
