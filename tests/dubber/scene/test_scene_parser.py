@@ -119,3 +119,17 @@ def test_reading_roundtrip_and_style() -> None:
     assert style_from_reading(r) == {"gender": "male", "age": "senior", "emotion": "sadness"}
     assert style_from_reading(r, min_confidence=0.9) == {}
     assert r.tagged_text().index("<SUMMARY>") < r.tagged_text().index("<CONCLUSION>")
+
+
+def test_transformers_backend_needs_a_model_directory(tmp_path) -> None:  # noqa: ANN001
+    import numpy as np
+
+    from dubber.scene import create_reader
+    from dubber.scene.base import SceneClip
+    from dubber.script import Cue
+    from evaluator.errors import ModelLoadError
+
+    reader = create_reader("transformers", model_dir=str(tmp_path))  # constructing loads nothing
+    clip = SceneClip(Cue(1, 0.0, 1.0, ""), np.zeros((1, 8, 8, 3), np.uint8), np.array([0.5]), None)
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        reader.read(clip)
