@@ -27,6 +27,7 @@ main.add_command(score)
 main.add_command(compare)
 main.add_command(__import__("cli.library", fromlist=["library"]).library)
 main.add_command(__import__("cli.cot", fromlist=["cot"]).cot)
+main.add_command(__import__("cli.train", fromlist=["train"]).train)
 
 if __name__ == "__main__":
     main()

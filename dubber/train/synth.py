@@ -78,10 +78,10 @@ class SynthTrainer:
             raise ConfigError(f"unknown training mode {cfg.mode!r}", hint="use control, lora or full")
         self.cfg = cfg
         self.synth = F5Synthesizer(ckpt=cfg.ckpt, model_config=cfg.model_config, device=cfg.device)
-        self.model = self.synth.model
-        self.device = self.synth.device
         sr = self.synth.mel["target_sample_rate"]
         self.data = data if data is not None else read_dataset(cfg.data, sr)
+        self.model = self.synth.model
+        self.device = self.synth.device
         base = self.model.transformer
         vd = next((u.video_features.shape[1] for u in self.data if u.video_features is not None), None)
         ctl_opts = {"video_dim": vd or 512, **cfg.control}

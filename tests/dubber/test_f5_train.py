@@ -87,3 +87,19 @@ def test_lora_mode_trains_adapters_only(dataset, tmp_path):
     assert summary["steps"] == 2 and summary["mode"] == "lora"
     with pytest.raises(ConfigError, match="unknown training mode"):
         SynthTrainer(_cfg(dataset, tmp_path / "x", mode="half"))
+
+
+def test_cli_train_synth(dataset, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    d, tiny = dataset
+    args = ["train", "synth", "--data", str(d / "train.jsonl"), "--out", str(tmp_path / "cli"), "--f5-ckpt"]
+    args += [str(tiny.ckpt), "--f5-config", str(tiny.config), "--steps", "2", "--control-blocks", "1", "--json", "-q"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert summary["steps"] == 2 and (tmp_path / "cli" / "last.pt").is_file()
+    bad = CliRunner().invoke(main, ["train", "synth", "--data", str(tmp_path / "none.jsonl"), "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "no such training manifest" in bad.output
