@@ -3,13 +3,16 @@
 The model directory is what ``huggingface-cli download Qwen/Qwen2.5-VL-7B-Instruct --local-dir DIR``
 (or a fine-tuned checkpoint from examples/train_cot) leaves: config, weights, tokenizer and
 processor files. Nothing is downloaded: a missing or incomplete directory raises ModelLoadError.
-Frames go to the processor's chat template as images, the answer is parsed by the strict parser and
-re-asked (sampling) when it breaks the format.
+Frames go to the processor's chat template as images (the vllm backend's prompt: system prompt, then the
+frames, then the instruction), the answer is parsed by the strict parser and re-asked (sampling) when
+it breaks the format. Without torchvision the processor is transformers' Qwen2-VL processor minus
+its video part (see ``dubber.scene.vlm_processor``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -55,21 +58,22 @@ class TransformersSceneReader(SceneReader):
     @cached_property
     def _loaded(self) -> tuple[Any, Any]:
         import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from transformers import AutoModelForImageTextToText
+
+        from dubber.scene.vlm_processor import load_vlm_processor
 
         if not (self.model_dir / "config.json").is_file():
             raise ModelLoadError(
                 f"{self.model_dir}: not a model directory (no config.json)",
                 hint="download Qwen/Qwen2.5-VL-7B-Instruct to a local directory and pass it with --cot-model",
             )
+        processor = load_vlm_processor(self.model_dir)
         try:
-            processor = AutoProcessor.from_pretrained(self.model_dir, local_files_only=True)
-            model = AutoModelForImageTextToText.from_pretrained(
-                self.model_dir, local_files_only=True, dtype=self.dtype if self.dtype != "auto" else "auto"
-            )
-        except (OSError, ValueError) as exc:
+            model = AutoModelForImageTextToText.from_pretrained(self.model_dir, local_files_only=True, dtype=self.dtype)
+        except (OSError, ValueError, KeyError) as exc:
             raise ModelLoadError(f"{self.model_dir}: cannot load the VLM ({exc})") from None
         device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
+        logger.info("loaded %s (%s) on %s", self.model_dir, type(model).__name__, device)
         return processor, model.to(device).eval()
 
     def unload(self) -> None:
@@ -85,6 +89,7 @@ class TransformersSceneReader(SceneReader):
         ]
 
     def generate(self, clip: SceneClip, attempt: int = 0) -> str:
+        """One answer for the line: greedy on the first attempt, sampled (seeded by ``attempt``) on re-asks."""
         import torch
         from PIL import Image
 
@@ -92,20 +97,23 @@ class TransformersSceneReader(SceneReader):
         prompt = processor.apply_chat_template(self.messages(clip), add_generation_prompt=True, tokenize=False)
         images = [Image.fromarray(f) for f in clip.frames]
         inputs = processor(text=[prompt], images=images or None, return_tensors="pt").to(model.device)
-        torch.manual_seed(attempt)
+        sampling: dict[str, Any] = {"do_sample": False}
+        if attempt > 0:
+            sampling = {"do_sample": True, "temperature": 0.7, "top_p": 0.95}
+            torch.manual_seed(attempt)
         with torch.inference_mode():
-            out = model.generate(
-                **inputs,
-                max_new_tokens=self.max_new_tokens,
-                do_sample=attempt > 0,
-                temperature=0.7 if attempt > 0 else None,
-            )
+            out = model.generate(**inputs, max_new_tokens=self.max_new_tokens, **sampling)
         new = out[0, inputs["input_ids"].shape[1] :]
+        logger.debug("cue %d: %d new tokens (attempt %d)", clip.cue.index, len(new), attempt + 1)
         return processor.decode(new, skip_special_tokens=True)
 
     def read(self, clip: SceneClip) -> SceneReading:
+        return self.read_with(clip, self.generate)
+
+    def read_with(self, clip: SceneClip, generate: Callable[[SceneClip, int], str]) -> SceneReading:
+        """Parse, re-ask and report the answers of ``generate(clip, attempt)``; ``read`` passes the model's own."""
         return reading_from_response(
-            lambda attempt: self.generate(clip, attempt),
+            lambda attempt: generate(clip, attempt),
             clip,
             mode=self.mode,
             backend=self.name,
