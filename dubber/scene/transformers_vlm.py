@@ -79,24 +79,26 @@ class TransformersSceneReader(SceneReader):
     def unload(self) -> None:
         self.__dict__.pop("_loaded", None)
 
-    def messages(self, clip: SceneClip) -> list[dict[str, Any]]:
+    def messages(self, clip: SceneClip, prompt: str | None = None) -> list[dict[str, Any]]:
+        """System prompt, then one image part per frame, then the instruction (``prompt`` replaces it)."""
         content: list[dict[str, Any]] = [{"type": "image"} for _ in clip.frames]
-        text = instruction(self.mode, start=clip.cue.start, end=clip.cue.end, text=clip.cue.text or None)
-        content.append({"type": "text", "text": text})
+        if prompt is None:
+            prompt = instruction(self.mode, start=clip.cue.start, end=clip.cue.end, text=clip.cue.text or None)
+        content.append({"type": "text", "text": prompt})
         return [
             {"role": "system", "content": [{"type": "text", "text": SYSTEM_PROMPT}]},
             {"role": "user", "content": content},
         ]
 
-    def generate(self, clip: SceneClip, attempt: int = 0) -> str:
+    def generate(self, clip: SceneClip, attempt: int = 0, prompt: str | None = None) -> str:
         """One answer for the line: greedy on the first attempt, sampled (seeded by ``attempt``) on re-asks."""
         import torch
         from PIL import Image
 
         processor, model = self._loaded
-        prompt = processor.apply_chat_template(self.messages(clip), add_generation_prompt=True, tokenize=False)
+        chat = processor.apply_chat_template(self.messages(clip, prompt), add_generation_prompt=True, tokenize=False)
         images = [Image.fromarray(f) for f in clip.frames]
-        inputs = processor(text=[prompt], images=images or None, return_tensors="pt").to(model.device)
+        inputs = processor(text=[chat], images=images or None, return_tensors="pt").to(model.device)
         sampling: dict[str, Any] = {"do_sample": False}
         if attempt > 0:
             sampling = {"do_sample": True, "temperature": 0.7, "top_p": 0.95}
