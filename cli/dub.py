@@ -61,6 +61,32 @@ def _parse_lines(value: str | None) -> frozenset[int]:
 @click.option("--lines", "force", help="Re-render these cues even if unchanged, e.g. 3,5,7-9.")
 @click.option("--seed", default=0, show_default=True, help="Base seed (line seed = seed + cue number).")
 @click.option("--piper-model", type=click.Path(path_type=Path), help="A piper voice .onnx (default: joe, en-US).")
+@click.option("--f5-ckpt", type=click.Path(path_type=Path), help="F5-TTS checkpoint (.pt/.safetensors) for --synth f5.")
+@click.option("--vocoder", help="Vocos vocoder: a local directory or a hub id, for --synth f5.")
+@click.option("--f5-config", help="F5 model config name or YAML (default F5TTS_v1_Base).")
+@click.option(
+    "--synth-opt",
+    "synth_opts",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Extra synthesizer option (repeatable), e.g. steps=16, device=cuda.",
+)
+@click.option(
+    "--source-script",
+    type=click.Path(path_type=Path),
+    help="Source-language script: transcripts of the voice references (needed by f5).",
+)
+@click.option(
+    "--cot",
+    default="heuristic",
+    show_default=True,
+    help="Scene reader (chain of thought): heuristic, vllm, transformers, or none.",
+)
+@click.option("--cot-url", help="vLLM server URL (OpenAI-compatible), for --cot vllm.")
+@click.option("--cot-model", help="Served model name (vllm) or local model directory (transformers).")
+@click.option("--library", type=click.Path(path_type=Path), help="Reference footage library (dubkit library build).")
+@click.option("-k", "--library-k", default=3, show_default=True, help="Retrieved clips per modality.")
+@click.option("--same-speaker", is_flag=True, help="Retrieve only the line's own speaker's clips.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (output, project, fit per line).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
@@ -81,6 +107,17 @@ def dub(
     force: str | None,
     seed: int,
     piper_model: Path | None,
+    f5_ckpt: Path | None,
+    vocoder: str | None,
+    f5_config: str | None,
+    synth_opts: tuple[str, ...],
+    source_script: Path | None,
+    cot: str,
+    cot_url: str | None,
+    cot_model: str | None,
+    library: Path | None,
+    library_k: int,
+    same_speaker: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -92,6 +129,28 @@ def dub(
     options: dict[str, object] = {}
     if piper_model is not None:
         options["model"] = piper_model
+    for flag, key, value in (
+        ("--f5-ckpt", "ckpt", f5_ckpt),
+        ("--vocoder", "vocoder", vocoder),
+        ("--f5-config", "model_config", f5_config),
+    ):
+        if value is not None:
+            if synth != "f5":
+                raise click.UsageError(f"{flag} applies to --synth f5")
+            options[key] = value
+    for item in synth_opts:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--synth-opt")
+        options[key.strip().replace("-", "_")] = value.strip()
+    cot_options: dict[str, object] = {}
+    if cot == "vllm":
+        if cot_url:
+            cot_options["url"] = cot_url
+        if cot_model:
+            cot_options["model"] = cot_model
+    elif cot == "transformers" and cot_model:
+        cot_options["model_dir"] = cot_model
     cfg = DubConfig(
         video=video,
         script=script,
@@ -107,23 +166,31 @@ def dub(
         force_lines=_parse_lines(force),
         seed=seed,
         duck_db=duck_db,
+        source_script=source_script,
+        cot=cot,
+        cot_options=cot_options,
+        library=library,
+        library_k=library_k,
+        same_speaker=same_speaker,
     )
     dubber = Dubber(cfg)
     from cli.progress import progress_bar
 
-    bar = None
+    bars: dict[str, object] = {}
+    labels = {"scene": "reading scenes", "retrieval": "retrieving", "render": "dubbing"}
 
-    def on_line(done: int, total: int, line: object) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = progress_bar(total, "dubbing", "line", enabled=not (quiet or as_json))
-        bar.update(1)
+    def on_progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for other in bars.values():
+                other.close()  # type: ignore[attr-defined]
+            bars[stage] = progress_bar(total, labels.get(stage, stage), "line", enabled=not (quiet or as_json))
+        bars[stage].update(1)  # type: ignore[attr-defined]
 
     try:
-        result = dubber.run(progress=on_line)
+        result = dubber.run(progress=on_progress)
     finally:
-        if bar is not None:
-            bar.close()
+        for bar in bars.values():
+            bar.close()  # type: ignore[attr-defined]
     summary = result.to_dict()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))

@@ -34,6 +34,12 @@ class DubConfig:
     duck_db: float = 15.0
     mix_sr: int = 48000
     trim_top_db: float = 40.0
+    source_script: Path | None = None
+    cot: str = "heuristic"  # scene reader backend, or "none"
+    cot_options: dict[str, Any] = field(default_factory=dict)
+    library: Path | None = None
+    library_k: int = 3
+    same_speaker: bool = False
 
     def resolved_project(self) -> Path:
         return self.project if self.project is not None else self.output.with_suffix(".dubkit")

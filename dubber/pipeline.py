@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from dubber import mixing
+from dubber import annotate, mixing
+from dubber.annotate import match_source_text
 from dubber.config import DubConfig
 from dubber.fitting import borrow_room
 from dubber.render import render_line
@@ -34,7 +35,8 @@ from evaluator.media.mux import _AUDIO_CODECS
 
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[int, int, Line], None]
+#: progress(stage, done, total) with stage in "scene", "retrieval", "render"
+ProgressFn = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -140,10 +142,18 @@ class Dubber:
         sr: int,
         video_hash: str,
         previous: Manifest | None,
+        source_text: dict[int, str],
     ) -> dict[str, Speaker]:
         speakers: dict[str, Speaker] = {}
         for name in sorted({c.speaker for c in cues}):
-            key = stable_hash({"video": video_hash, "cues": [(c.start, c.end) for c in cues if c.speaker == name]})
+            own = [c for c in cues if c.speaker == name]
+            key = stable_hash(
+                {
+                    "video": video_hash,
+                    "cues": [(c.start, c.end) for c in own],
+                    "source": [source_text.get(c.index) for c in own],
+                }
+            )
             old = previous.speakers.get(name) if previous else None
             if old is not None and old.input_hash == key and (not old.reference or (project / old.reference).is_file()):
                 speakers[name] = old
@@ -162,6 +172,7 @@ class Dubber:
                 median_f0=round(clip.median_f0, 2) if clip.median_f0 else None,
                 input_hash=key,
                 note=clip.note,
+                reference_transcript=_transcript(clip.cues, source_text),
             )
         return speakers
 
@@ -169,17 +180,48 @@ class Dubber:
         t0 = time.perf_counter()
         cfg = self.config
         info, cues = self.check_inputs()
+        source_text: dict[int, str] = {}
+        if cfg.source_script is not None:
+            source_text = match_source_text(cues, load_script(cfg.source_script, info.duration))
         project = cfg.resolved_project()
         project.mkdir(parents=True, exist_ok=True)
         previous = self.open_manifest(project)
         video_hash = file_sha256(cfg.video)
         sr = cfg.mix_sr
+        report = progress or (lambda stage, done, total: None)
 
         original = None
         if info.audio is not None:
             original = load_audio(cfg.video, sr, mono=False)
         mono = original.mean(axis=1) if original is not None else None
-        speakers = self.speaker_references(project, cues, mono, sr, video_hash, previous)
+        speakers = self.speaker_references(project, cues, mono, sr, video_hash, previous, source_text)
+        ordered = sorted(cues, key=lambda c: (c.start, c.index))
+
+        readings: dict[int, tuple[str, dict[str, Any]]] = {}
+        if cfg.cot != "none":
+            done = iter(range(1, len(ordered) + 1))
+            readings = annotate.scene_readings(
+                cfg.video,
+                video_hash,
+                ordered,
+                cfg.cot,
+                cfg.cot_options,
+                previous,
+                progress=lambda: report("scene", next(done), len(ordered)),
+            )
+        retrieved: dict[int, tuple[str, dict[str, Any]]] = {}
+        if cfg.library is not None:
+            retrieved = annotate.retrievals(
+                cfg.library,
+                cfg.video,
+                video_hash,
+                ordered,
+                source_text,
+                k=cfg.library_k,
+                same_speaker=cfg.same_speaker,
+                voice_prompts=self.synth.clones_voice,
+                previous=previous,
+            )
 
         manifest = Manifest(
             video=str(cfg.video),
@@ -188,26 +230,33 @@ class Dubber:
             inputs={
                 "video_sha256": video_hash,
                 "script_sha256": file_sha256(cfg.script),
+                "source_script": str(cfg.source_script) if cfg.source_script else None,
                 "background": str(cfg.background) if cfg.background else None,
+                "library": str(cfg.library) if cfg.library else None,
                 "video_duration": info.duration,
             },
-            config={**cfg.line_params(), "synth": self.synth.describe(), "seed": cfg.seed, "duck_db": cfg.duck_db},
+            config={
+                **cfg.line_params(),
+                "synth": self.synth.describe(),
+                "seed": cfg.seed,
+                "duck_db": cfg.duck_db,
+                "cot": {"backend": cfg.cot, **{k: str(v) for k, v in cfg.cot_options.items()}},
+            },
             speakers=speakers,
         )
         reusable = {ln.input_hash: ln for ln in (previous.lines if previous else []) if ln.status == "done"}
-        ordered = sorted(cues, key=lambda c: (c.start, c.index))
         starts = [c.start for c in ordered]
         ends = [c.end for c in ordered]
         rendered: set[int] = set()
         for i, cue in enumerate(ordered):
             room = borrow_room(starts, ends, i, cfg.caps.max_borrow, media_end=info.duration)
-            line, did_render = self._line(project, cue, room, speakers.get(cue.speaker), reusable)
+            notes = _Annotations(source_text.get(cue.index), readings.get(cue.index), retrieved.get(cue.index))
+            line, did_render = self._line(project, cue, room, speakers.get(cue.speaker), reusable, notes)
             manifest.lines.append(line)
             if did_render:
                 rendered.add(cue.index)
             save_manifest(project, manifest)  # progress survives an interruption
-            if progress is not None:
-                progress(i + 1, len(ordered), line)
+            report("render", i + 1, len(ordered))
 
         outputs = self._mix_and_write(project, manifest, info, original)
         manifest.outputs = outputs
@@ -222,16 +271,40 @@ class Dubber:
             outputs=outputs,
         )
 
+    def _voice(self, project: Path, speaker: Speaker | None, notes: _Annotations) -> VoiceReference | None:
+        """The voice prompt of a line: the emotion-matched library clip when there is one, else the
+        speaker's reference from the original audio."""
+        prompt = notes.retrieved[1].get("prompt") if notes.retrieved else None
+        if prompt and self.synth.clones_voice:
+            from retrieval.prompts import VoicePrompt
+
+            dest = project / "prompts" / f"{stable_hash(prompt)}.wav"
+            if not dest.is_file():
+                VoicePrompt(**{**prompt, "modalities": tuple(prompt.get("modalities", ()))}).write_wav(dest)
+            return VoiceReference(path=dest, transcript=prompt.get("text") or None)
+        if speaker is not None and speaker.reference:
+            return VoiceReference(
+                path=project / speaker.reference, transcript=speaker.reference_transcript, median_f0=speaker.median_f0
+            )
+        return None
+
     def _line(
-        self, project: Path, cue: Cue, room: float, speaker: Speaker | None, reusable: dict[str | None, Line]
+        self,
+        project: Path,
+        cue: Cue,
+        room: float,
+        speaker: Speaker | None,
+        reusable: dict[str | None, Line],
+        notes: _Annotations,
     ) -> tuple[Line, bool]:
         cfg = self.config
         synth = self.synth
-        reference = None
-        if speaker is not None and speaker.reference:
-            reference = VoiceReference(
-                path=project / speaker.reference, transcript=speaker.reference_transcript, median_f0=speaker.median_f0
-            )
+        reference = self._voice(project, speaker, notes)
+        style: dict[str, Any] = {}
+        if notes.reading is not None:
+            from dubber.scene import SceneReading, style_from_reading
+
+            style = style_from_reading(SceneReading.from_dict(notes.reading[1]))
         uses_reference = synth.clones_voice or cfg.match_pitch
         seed = cfg.seed + cue.index
         key = stable_hash(
@@ -244,12 +317,25 @@ class Dubber:
                 "params": cfg.line_params(),
                 "model": synth.model_id,
                 "seed": seed,
-                "reference": speaker.input_hash if (speaker and uses_reference) else None,
+                "style": style,
+                "reference": [str(reference.path.name), reference.transcript]
+                if (reference and uses_reference)
+                else None,
+                "speaker": speaker.input_hash if (speaker and uses_reference) else None,
             }
         )
+        annotation_keys = {
+            k: v[0] for k, v in (("scene_reading", notes.reading), ("retrieved", notes.retrieved)) if v is not None
+        }
         old = reusable.get(key)
         if old is not None and cue.index not in cfg.force_lines and old.audio and (project / old.audio).is_file():
+            # the audio is unchanged; annotations that do not affect it (e.g. retrieval for a
+            # non-cloning voice) may have been added since
             old.index = cue.index
+            old.source_text = notes.source_text
+            old.scene_reading = notes.reading[1] if notes.reading else None
+            old.retrieved = notes.retrieved[1]["retrieved"] if notes.retrieved else None
+            old.annotation_keys = annotation_keys or None
             return old, False
         match_to = None
         if cfg.match_pitch and not synth.clones_voice and speaker is not None:
@@ -266,10 +352,16 @@ class Dubber:
             reference=reference if synth.clones_voice else None,
             match_pitch_to=match_to,
             seed=seed,
+            style=style,
             trim_top_db=cfg.trim_top_db,
         )
         rel = f"lines/{key}.wav"
         write_wav(project / rel, rendered.audio, cfg.mix_sr, subtype="FLOAT")
+        params = _jsonable(rendered.info)
+        if style:
+            params["style"] = style
+        if notes.retrieved and notes.retrieved[1].get("prompt"):
+            params["voice_prompt"] = notes.retrieved[1]["prompt"]
         line = Line(
             index=cue.index,
             start=cue.start,
@@ -277,13 +369,17 @@ class Dubber:
             text=cue.text,
             speaker=cue.speaker,
             lang=cfg.lang,
+            source_text=notes.source_text,
             input_hash=key,
             synth=synth.describe(),
-            params=_jsonable(rendered.info),
+            params=params,
             seed=seed,
             audio=rel,
             fit=rendered.fit,
-            reference=speaker.reference if speaker else None,
+            reference=str(reference.path.relative_to(project)) if reference else None,
+            scene_reading=notes.reading[1] if notes.reading else None,
+            retrieved=notes.retrieved[1]["retrieved"] if notes.retrieved else None,
+            annotation_keys=annotation_keys or None,
             status="done",
         )
         return line, True
@@ -343,6 +439,22 @@ class Dubber:
         write_srt(cfg.subtitles_path(), [(ln.fit.placed_start, ln.fit.placed_end, ln.text) for ln in manifest.lines])
         write_json(project / "fit.json", [ln.fit.__dict__ | {"index": ln.index} for ln in manifest.lines])
         return {"video": str(cfg.output), "dub_wav": str(cfg.dub_wav_path()), "subtitles": str(cfg.subtitles_path())}
+
+
+@dataclass(frozen=True)
+class _Annotations:
+    """What is known about a line before rendering (each with its cache key)."""
+
+    source_text: str | None
+    reading: tuple[str, dict[str, Any]] | None
+    retrieved: tuple[str, dict[str, Any]] | None
+
+
+def _transcript(cue_indices: list[int], source_text: dict[int, str]) -> str | None:
+    """The reference clip's transcript when every cue it is made of has source text."""
+    if cue_indices and all(i in source_text for i in cue_indices):
+        return " ".join(source_text[i] for i in cue_indices)
+    return None
 
 
 def _jsonable(info: dict[str, Any]) -> dict[str, Any]:

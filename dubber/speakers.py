@@ -65,6 +65,7 @@ class ReferenceClip:
     audio: np.ndarray  # mono float32 at ``sr``
     sr: int
     segments: list[tuple[float, float]]  # spans of the original audio used, seconds
+    cues: list[int]  # the cues whose speech makes up the clip, in clip order
     median_f0: float | None
     note: str | None = None
 
@@ -82,7 +83,11 @@ def solo_cues(cues: Sequence[Cue], speaker: str) -> list[Cue]:
 
 def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: str) -> ReferenceClip | None:
     """Build the speaker's 3-10 s reference clip from ``original`` (mono at ``sr``), or None when the
-    speaker has no audible speech. A clip shorter than 3 s is kept with a note."""
+    speaker has no audible speech. A clip shorter than 3 s is kept with a note.
+
+    Whole cues are taken (from their first to their last voiced sample), longest first, so the
+    clip's transcript is exactly the text of the cues it lists.
+    """
     from evaluator.media.audio import resample
 
     candidates = sorted(solo_cues(cues, speaker), key=lambda c: c.duration, reverse=True)
@@ -90,6 +95,7 @@ def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: 
         candidates = sorted((c for c in cues if c.speaker == speaker), key=lambda c: c.duration, reverse=True)
     pieces: list[np.ndarray] = []
     segments: list[tuple[float, float]] = []
+    used: list[int] = []
     total = 0.0
     gap = np.zeros(int(0.15 * sr), dtype=np.float32)
     for cue in candidates:
@@ -97,17 +103,16 @@ def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: 
         if b - a < sr // 10:
             continue
         spans = speech_spans(resample(original[a:b], sr, VAD_SR))
-        for s, e in spans:
-            take = min(e - s, MAX_REFERENCE_S - total)
-            if take < 0.3:
-                continue
-            i0 = a + int(s * sr)
-            pieces += [original[i0 : i0 + int(take * sr)], gap]
-            segments.append((round(cue.start + s, 3), round(cue.start + s + take, 3)))
-            total += take
-            if total >= MAX_REFERENCE_S - 0.3:
-                break
-        if total >= MAX_REFERENCE_S - 0.3:
+        if not spans:
+            continue
+        s, e = spans[0][0], spans[-1][1]
+        if total + (e - s) > MAX_REFERENCE_S:
+            continue
+        pieces += [original[a + int(s * sr) : a + int(e * sr)], gap]
+        segments.append((round(cue.start + s, 3), round(cue.start + e, 3)))
+        used.append(cue.index)
+        total += e - s
+        if total >= MIN_REFERENCE_S + 3.0:
             break
     if not pieces:
         return None
@@ -115,4 +120,4 @@ def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: 
     note = None
     if total < MIN_REFERENCE_S:
         note = f"only {total:.1f} s of speech found (3-10 s wanted); cloning quality may suffer"
-    return ReferenceClip(audio=audio, sr=sr, segments=segments, median_f0=median_f0(audio, sr), note=note)
+    return ReferenceClip(audio=audio, sr=sr, segments=segments, cues=used, median_f0=median_f0(audio, sr), note=note)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,14 @@ MANIFEST_NAME = "manifest.json"
 
 
 def _drop_none(value: Any) -> Any:
+    """Drop ``None`` fields; non-finite floats (a measurement that could not be made) become ``None``
+    inside lists and are dropped as fields, so the file stays strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+        out = {k: _drop_none(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None}
+    if isinstance(value, (list, tuple)):
         return [_drop_none(v) for v in value]
     return value
 
@@ -86,6 +92,7 @@ class Line:
     retrieved: list[dict[str, Any]] | None = None
     scores: dict[str, Any] | None = None
     candidates: list[Candidate] | None = None
+    annotation_keys: dict[str, str] | None = None  # what each cached annotation was computed from
     status: str = "pending"  # pending | done | failed
     error: str | None = None
 
