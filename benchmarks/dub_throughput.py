@@ -32,8 +32,7 @@ def main() -> None:
     t0 = time.perf_counter()
     episode = build_demo(work, n_lines=args.lines)
     build_s = time.perf_counter() - t0
-    cfg = DubConfig(video=episode.video, script=episode.script, output=work / "out" / "ep.dubbed.mp4",
-                    synth=args.synth)
+    cfg = DubConfig(video=episode.video, script=episode.script, output=work / "out" / "ep.dubbed.mp4", synth=args.synth)
     t0 = time.perf_counter()
     first = Dubber(cfg).run()
     first_s = time.perf_counter() - t0
@@ -45,12 +44,16 @@ def main() -> None:
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"machine: {os.cpu_count()} cores; synthesizer: {first.manifest.config['synth']}")
     print(f"input: {episode.duration:.1f} s of video, {episode.lines} lines (built in {build_s:.1f} s)")
-    print(f"first run: {first_s:.1f} s wall -> {episode.duration / first_s:.2f} s of video per wall second "
-          f"({len(first.rendered)} lines rendered)")
+    print(
+        f"first run: {first_s:.1f} s wall -> {episode.duration / first_s:.2f} s of video per wall second "
+        f"({len(first.rendered)} lines rendered)"
+    )
     print(f"re-run: {second_s:.1f} s wall ({len(second.rendered)} lines rendered)")
-    print(f"fit: {sum(f.overrun_ms > 0 for f in fits)} overruns, "
-          f"mean |error| {sum(abs(f.error_ms) for f in fits) / len(fits):.0f} ms, "
-          f"ratios {min(f.ratio for f in fits):.3f}-{max(f.ratio for f in fits):.3f}")
+    print(
+        f"fit: {sum(f.overrun_ms > 0 for f in fits)} overruns, "
+        f"mean |error| {sum(abs(f.error_ms) for f in fits) / len(fits):.0f} ms, "
+        f"ratios {min(f.ratio for f in fits):.3f}-{max(f.ratio for f in fits):.3f}"
+    )
     print(f"peak memory: {self_mb:.0f} MB (dubkit process), {child_mb:.0f} MB (largest child: ffmpeg/rubberband)")
 
 
