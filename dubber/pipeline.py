@@ -343,8 +343,13 @@ class Dubber:
         match_to = None
         if cfg.match_pitch and not synth.clones_voice and speaker is not None:
             match_to = speaker.median_f0
-        # backends with a reading condition (f5's control branch) get the whole reading
-        synth_style = {**style, "scene_reading": notes.reading[1]} if notes.reading else style
+        # conditions for backends that take them (f5's control branch): the whole scene reading, the
+        # line's span of the video (visual features), and the retrieved footage (emotion graph)
+        synth_style: dict[str, Any] = {**style, "video_span": (str(cfg.video), cue.start, cue.end)}
+        if notes.reading:
+            synth_style["scene_reading"] = notes.reading[1]
+        if notes.retrieved:
+            synth_style["retrieved"] = notes.retrieved[1]["retrieved"]
         rendered, candidates, scores = self._render(
             project, cue, key, room, seed, synth_style, reference if synth.clones_voice else None, match_to, speaker
         )
