@@ -514,7 +514,12 @@ class Dubber:
             shutil.copyfile(project / "dub.wav", tmp)
         write_srt(cfg.subtitles_path(), [(ln.fit.placed_start, ln.fit.placed_end, ln.text) for ln in manifest.lines])
         write_json(project / "fit.json", [ln.fit.__dict__ | {"index": ln.index} for ln in manifest.lines])
-        return {"video": str(cfg.output), "dub_wav": str(cfg.dub_wav_path()), "subtitles": str(cfg.subtitles_path())}
+        # absolute, so a scorer finds them from anywhere
+        return {
+            "video": str(cfg.output.resolve()),
+            "dub_wav": str(cfg.dub_wav_path().resolve()),
+            "subtitles": str(cfg.subtitles_path().resolve()),
+        }
 
 
 @dataclass(frozen=True)
