@@ -38,9 +38,9 @@ class HeuristicSceneReader(SceneReader):
     def __init__(
         self,
         *,
-        fps: float = 6.0,
-        max_frames: int = 36,
-        max_width: int = 640,
+        fps: float = 4.0,
+        max_frames: int = 16,
+        max_width: int = 480,
         min_coverage: float = 0.4,
         motion_threshold: float = 0.012,
         detector: str = "dlib",
