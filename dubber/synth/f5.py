@@ -29,7 +29,7 @@ import torch
 import yaml
 
 from dubber.synth.base import Speech, Synthesizer, VoiceReference
-from dubber.synth.f5_control import ControlConditions, ControlConfig, ControlledDiT, reading_ids
+from dubber.synth.f5_control import ControlConfig, ControlledDiT
 from evaluator.errors import ConfigError, MissingDependencyError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ class F5Synthesizer(Synthesizer):
         model_config: str | Path = "F5TTS_v1_Base",
         vocab: str | Path | None = None,
         control: str | Path | None = None,
+        clip: str | Path | None = None,
         device: str = "auto",
         steps: int | str = 32,
         cfg_strength: float | str = 2.0,
@@ -122,6 +123,7 @@ class F5Synthesizer(Synthesizer):
         self.model_config = str(model_config)
         self.vocab = str(vocab) if vocab is not None else None
         self.control_path = str(control) if control is not None else None
+        self.clip = str(clip) if clip is not None else None
         self.device_spec = device
         self.steps = int(steps)
         self.cfg_strength = float(cfg_strength)
@@ -134,6 +136,7 @@ class F5Synthesizer(Synthesizer):
         self._model = None
         self._vocoder = None
         self._control: ControlledDiT | None = None
+        self._featurizer = None
         self._cfg: dict[str, Any] | None = None
 
     # -- identity -------------------------------------------------------------------------------
@@ -233,7 +236,7 @@ class F5Synthesizer(Synthesizer):
             ) from None
         model.eval()
         if self.control_path is not None:
-            self._control = load_control(self.control_path, model.transformer, self.device)
+            self.attach_control(load_control(self.control_path, model.transformer, self.device), model)
         log.info("f5: loaded %s from %s on %s", self.model_config, ckpt, self.device)
         return model
 
@@ -268,15 +271,24 @@ class F5Synthesizer(Synthesizer):
         log.debug("f5 vocoder: %s", sink.getvalue().strip())
         return voc
 
-    def attach_control(self, control: ControlledDiT | ControlConfig) -> ControlledDiT:
-        """Use a control branch (a trained module, or a fresh untrained one from a config)."""
+    def attach_control(self, control: ControlledDiT | ControlConfig, model=None) -> ControlledDiT:
+        """Use a control branch (a trained module, or a fresh untrained one from a config).
+
+        Its conditions (CLIP features of ``video_span``, the emotion graph of ``retrieved``) are
+        computed per line from then on, with the CLIP model of the branch's config or ``clip``.
+        """
+        from dubber.synth.f5_conditions import ConditionFeaturizer
+
         if isinstance(control, ControlConfig):
-            control = ControlledDiT(self.model.transformer, control)
+            control = ControlledDiT((model or self.model).transformer, control)
         self._control = control.to(self.device).eval()
+        self._featurizer = ConditionFeaturizer(control.cfg, clip=self.clip, device=self.device)
         return self._control
 
     def unload(self) -> None:
-        self._model = self._vocoder = self._control = None
+        if self._featurizer is not None:
+            self._featurizer.unload()
+        self._model = self._vocoder = self._control = self._featurizer = None
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
@@ -325,7 +337,11 @@ class F5Synthesizer(Synthesizer):
         hop = self.mel["hop_length"]
         sr = self.mel["target_sample_rate"]
         guidance = dict(group[0].guidance)
-        conditions = self._conditions(group) if self._control is not None else None
+        conditions = None
+        if self._control is not None:  # base F5 computes no conditions at all
+            from dubber.synth.f5_conditions import batch_conditions
+
+            conditions = batch_conditions(group, self._control, self._featurizer, self.device)
         mels, totals = sample(
             model,
             [p.ref_mel for p in group],
@@ -357,39 +373,12 @@ class F5Synthesizer(Synthesizer):
                     "reference_clipped": p.clipped,
                     "control": self._control is not None,
                 }
+                if self._featurizer is not None:
+                    info.update(self._featurizer.describe())
                 if total > p.total:
                     info["lengthened_to_fit_text"] = True
                 out.append(Speech(audio=wav, sr=sr, info=info))
         return out
-
-    def _conditions(self, group: list) -> ControlConditions:
-        """Batch the control conditions of a group; a condition absent from every line stays None."""
-        total = max(p.total for p in group)
-        videos = [p.style.get("video_features") for p in group]
-        video = None
-        if any(v is not None for v in videos):
-            dim = next(np.asarray(v).shape[-1] for v in videos if v is not None)
-            video = torch.zeros(len(group), total, dim)
-            for i, (p, v) in enumerate(zip(group, videos, strict=False)):
-                if v is not None:
-                    v = torch.as_tensor(np.asarray(v, dtype=np.float32))[: p.total - p.ref_frames]
-                    video[i, p.ref_frames : p.ref_frames + v.shape[0]] = v
-        readings = [p.style.get("scene_reading") for p in group]
-        reading = None
-        if any(r for r in readings):
-            reading = torch.tensor([reading_ids(r) for r in readings], dtype=torch.long)
-        knowledge = []
-        stages = [p.style.get("emotion_knowledge") for p in group]
-        if all(s is not None for s in stages):
-            from dubber.conditioner.encoder import pad_stage_nodes
-
-            knowledge = pad_stage_nodes([[torch.as_tensor(np.asarray(x, np.float32)) for x in s] for s in stages])
-        dev = self.device
-        return ControlConditions(
-            video=None if video is None else video.to(dev),
-            reading=None if reading is None else reading.to(dev),
-            knowledge=[(n.to(dev), m.to(dev)) for n, m in knowledge],
-        )
 
 
 def frames_for(seconds: float, sr: int, hop: int) -> int:

@@ -22,14 +22,15 @@ In training each condition is dropped with probability ``drop_prob`` (5%); at in
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from dubber.conditioner.encoder import HierarchicalCrossAttention
+from dubber.conditioner.encoder import HierarchicalCrossAttention, ProgressiveGraphEncoder, pad_stage_nodes
+from dubber.conditioner.graph import EmotionGraphs
 
 #: vocabularies of the scene reading fields; index 0 is "absent or dropped", the last is "other"
 READING_VOCAB: dict[str, tuple[str, ...]] = {
@@ -97,6 +98,13 @@ class ControlConfig:
     reading_dim: int = 64
     heads: int = 4
     drop_prob: float = 0.05
+    #: CLIP vision model (local directory or hub id) whose per-frame features the video condition was
+    #: trained on; None when the features came precomputed (then only explicit ``video_features`` apply)
+    clip: str | None = None
+    #: the emotion graph's node encoders, from :func:`dubber.synth.f5_conditions.graph_spec`: retrieval
+    #: ``profile`` and ``options``, ``encoders`` (id per modality) and ``dims`` (width per modality).
+    #: When set, the branch holds a trainable :class:`ProgressiveGraphEncoder` (saved with its weights).
+    graph: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -157,6 +165,16 @@ class ControlBranch(nn.Module):
         for p in self.blocks.parameters():
             p.requires_grad_(True)
         self.zero_proj = nn.ModuleList(zero_linear(base.dim) for _ in range(cfg.n_blocks))
+        self.graph = None
+        if cfg.graph is not None:
+            dims = {m: int(d) for m, d in cfg.graph["dims"].items()}
+            self.graph = ProgressiveGraphEncoder(dims, dim=cfg.graph_dim, heads=cfg.heads)
+
+    def knowledge(self, graphs: Sequence[EmotionGraphs]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each line's emotion graphs through the graph encoder, batched per stage (nodes, mask)."""
+        if self.graph is None:
+            raise ValueError("this control branch has no emotion graph encoder (trained without --graph-profile)")
+        return pad_stage_nodes([self.graph(g) for g in graphs])
 
     def forward(
         self,

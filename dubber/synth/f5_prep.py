@@ -31,6 +31,7 @@ class Prepared:
     duration: float | None
     style: dict[str, Any]
     guidance: tuple[tuple[str, float], ...]
+    text: str = ""  # the line's text (the emotion graph's text node)
 
     @property
     def guidance_key(self) -> tuple[tuple[str, float], ...]:
@@ -117,4 +118,5 @@ def prepare(synth: F5Synthesizer, index: int, req: F5Request) -> Prepared:
         duration=req.duration,
         style=req.style,
         guidance=tuple(sorted(guidance.items())),
+        text=req.text.strip(),
     )

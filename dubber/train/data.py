@@ -1,8 +1,16 @@
 """V2C-style training data for the synthesizer: one JSON object per line (JSONL).
 
-Each line: ``{"audio": "clip.wav", "text": "what is said", "speaker": "ANNA", "video_features":
-"clip.npy" (optional, [frames, dim] at any rate), "scene_reading": {...} (optional)}``; paths are
-relative to the JSONL file. ``video`` may name the clip (for :mod:`dubber.visual_features`).
+Each line: ``{"audio": "clip.wav", "text": "what is said", "speaker": "ANNA"}`` plus, optionally:
+
+- ``"video": "ep1.mp4", "start": 12.0, "end": 14.5``: the utterance's span of a video (start/end
+  default to the whole file). The control branch's video condition is the CLIP features of that
+  span (``--clip``) and, with ``--graph-profile``, the span gives the emotion graph's scene and face nodes;
+- ``"video_features": "clip.npy"``: precomputed [frames, dim] visual features (at any rate) instead;
+- ``"scene_reading": {...}``: a scene reading (``dubber.scene``);
+- ``"retrieved": [...]``: footage-library hits of the utterance (``retrieval.Hit.to_dict``, as a dub
+  project's ``Line.retrieved``), for the emotion graph.
+
+Relative paths are relative to the JSONL file.
 """
 
 from __future__ import annotations
@@ -25,6 +33,14 @@ class Utterance:
     speaker: str = "default"
     video_features: np.ndarray | None = None
     scene_reading: dict[str, Any] = field(default_factory=dict)
+    video: str | None = None
+    start: float | None = None
+    end: float | None = None
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def video_span(self) -> tuple[str, float | None, float | None] | None:
+        return None if self.video is None else (self.video, self.start, self.end)
 
 
 def read_dataset(path: str | Path, sr: int) -> list[Utterance]:
@@ -47,6 +63,10 @@ def read_dataset(path: str | Path, sr: int) -> list[Utterance]:
             feats = np.load(p.parent / row["video_features"]).astype(np.float32)
             if feats.ndim != 2:
                 raise ConfigError(f"{p}:{n}: video_features must be [frames, dim], got {feats.shape}")
+        video, start, end = _span(row, p, n)
+        retrieved = row.get("retrieved") or []
+        if not isinstance(retrieved, list) or not all(isinstance(h, dict) for h in retrieved):
+            raise ConfigError(f"{p}:{n}: 'retrieved' must be a list of hits (objects)")
         items.append(
             Utterance(
                 audio=load_audio(p.parent / row["audio"], sr),
@@ -54,8 +74,29 @@ def read_dataset(path: str | Path, sr: int) -> list[Utterance]:
                 speaker=str(row.get("speaker", "default")),
                 video_features=feats,
                 scene_reading=dict(row.get("scene_reading") or {}),
+                video=video,
+                start=start,
+                end=end,
+                retrieved=retrieved,
             )
         )
     if not items:
         raise ConfigError(f"{p}: no utterances")
     return items
+
+
+def _span(row: dict[str, Any], p: Path, n: int) -> tuple[str | None, float | None, float | None]:
+    if not row.get("video"):
+        return None, None, None
+    video = Path(row["video"])
+    video = video if video.is_absolute() else p.parent / video
+    if not video.is_file():
+        raise ConfigError(f"{p}:{n}: no such video {video}")
+    try:
+        start = None if row.get("start") is None else float(row["start"])
+        end = None if row.get("end") is None else float(row["end"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{p}:{n}: 'start' and 'end' must be seconds") from None
+    if start is not None and end is not None and end <= start:
+        raise ConfigError(f"{p}:{n}: the video span ends ({end} s) before it starts ({start} s)")
+    return str(video), start, end

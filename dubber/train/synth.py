@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dubber.synth.f5_conditions import ConditionFeaturizer, graph_spec, parse_span
 from dubber.synth.f5_control import ControlConditions, ControlConfig, ControlledDiT, reading_ids
 from dubber.train.data import Utterance, read_dataset
-from evaluator.errors import ConfigError
+from evaluator.errors import ConfigError, ModelLoadError
 from evaluator.fileio import atomic_path
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,12 @@ class SynthTrainConfig:
     device: str = "auto"
     amp: bool = True
     control: dict[str, Any] = field(default_factory=dict)
+    #: CLIP vision model (directory or hub id) for utterances with a video span (default: DEFAULT_CLIP
+    #: when some have a span and none has precomputed video_features)
+    clip: str | None = None
+    #: footage-library profile whose encoders give the emotion graph's nodes (None: no graph)
+    graph_profile: str | None = None
+    graph_options: dict[str, Any] = field(default_factory=dict)
 
 
 class DurationHead(nn.Module):
@@ -68,6 +75,19 @@ class DurationHead(nn.Module):
         return self.mlp(torch.cat([pooled, n_chars], dim=-1)).squeeze(-1) + n_chars.squeeze(-1)
 
 
+def clip_width(clip: str | Path) -> int:
+    """Feature width of a CLIP vision model (reads its config only)."""
+    from transformers import CLIPVisionConfig
+
+    try:
+        return int(CLIPVisionConfig.from_pretrained(str(clip)).hidden_size)
+    except OSError as exc:
+        raise ModelLoadError(
+            f"CLIP vision model {clip}: cannot read its config ({str(exc).splitlines()[0][:160]})",
+            hint="pass a local CLIP model directory with --clip DIR",
+        ) from None
+
+
 class SynthTrainer:
     """Holds the model, optimiser and data; :meth:`step` runs one update, :meth:`loss` evaluates."""
 
@@ -83,9 +103,9 @@ class SynthTrainer:
         self.model = self.synth.model
         self.device = self.synth.device
         base = self.model.transformer
-        vd = next((u.video_features.shape[1] for u in self.data if u.video_features is not None), None)
-        ctl_opts = {"video_dim": vd or 512, **cfg.control}
-        self.control_cfg = ControlConfig(**ctl_opts)
+        self.control_cfg = ControlConfig(**{**self._condition_options(), **cfg.control})
+        self.featurizer = ConditionFeaturizer(self.control_cfg, device=self.device)
+        self._video, self._graphs = self._precompute()
         for p in base.parameters():
             p.requires_grad_(cfg.mode == "full")
         self.lora_cfg = None
@@ -102,10 +122,52 @@ class SynthTrainer:
         self._rng = random.Random(cfg.seed)
         self._resume()
 
+    # -- conditions -----------------------------------------------------------------------------
+    def _condition_options(self) -> dict[str, Any]:
+        """video_dim, clip and graph of the control branch, from the data and the config."""
+        cfg = self.cfg
+        npy = next((u.video_features.shape[1] for u in self.data if u.video_features is not None), None)
+        clip = cfg.clip
+        if clip is None and npy is None and any(u.video is not None for u in self.data):
+            from dubber.visual_features import DEFAULT_CLIP
+
+            clip = DEFAULT_CLIP
+        video_dim = npy or 512
+        if clip is not None:
+            video_dim = clip_width(clip)
+            if npy is not None and npy != video_dim:
+                raise ConfigError(
+                    f"{cfg.data}: video_features are {npy}-d but CLIP {clip} gives {video_dim}-d features",
+                    hint="precompute the features with the same CLIP model, or give video spans only",
+                )
+        graph = None
+        if cfg.graph_profile is not None:
+            graph = graph_spec(cfg.graph_profile, cfg.graph_options)
+        elif any(u.retrieved for u in self.data):
+            raise ConfigError(
+                f"{cfg.data}: utterances carry retrieved hits, but no emotion graph was asked for",
+                hint="pass --graph-profile with the profile the footage library was built with (offline or paper)",
+            )
+        return {"video_dim": video_dim, "clip": None if clip is None else str(clip), "graph": graph}
+
+    def _precompute(self) -> tuple[list[np.ndarray | None], list[Any]]:
+        """Per utterance: its visual features [frames, dim] and its emotion graphs (computed once)."""
+        feat = self.featurizer
+        videos, graphs = [], []
+        for u in self.data:
+            v = u.video_features
+            if v is None and feat.has_video and u.video_span is not None:
+                v = feat.frame_features(parse_span(u.video_span)).numpy()
+            videos.append(v)
+            graphs.append(feat.graphs(u.video_span, u.text, u.retrieved) if feat.has_graph else None)
+        feat.unload()  # the encoders are not needed during the steps
+        return videos, graphs
+
     # -- batches --------------------------------------------------------------------------------
-    def _batch(self, items: list[Utterance]) -> dict[str, Any]:
+    def _batch(self, idx: list[int]) -> dict[str, Any]:
         from f5_tts.model.utils import convert_char_to_pinyin, list_str_to_idx
 
+        items = [self.data[i] for i in idx]
         mels = []
         with torch.no_grad():
             for u in items:
@@ -114,21 +176,27 @@ class SynthTrainer:
         lens = torch.tensor([m.shape[0] for m in mels], device=self.device)
         mel = nn.utils.rnn.pad_sequence(mels, batch_first=True)
         text = list_str_to_idx(convert_char_to_pinyin([u.text for u in items]), self.model.vocab_char_map)
+        feats = [self._video[i] for i in idx]
         video = None
-        if any(u.video_features is not None for u in items):
+        if any(f is not None for f in feats):
             video = torch.zeros(len(items), mel.shape[1], self.control_cfg.video_dim)
-            for i, u in enumerate(items):
-                if u.video_features is not None:
-                    v = torch.from_numpy(u.video_features)[None].permute(0, 2, 1)
+            for i, f in enumerate(feats):
+                if f is not None:
+                    v = torch.from_numpy(np.asarray(f, dtype=np.float32))[None].permute(0, 2, 1)
                     v = F.interpolate(v, size=int(lens[i]), mode="linear", align_corners=False)
                     video[i, : int(lens[i])] = v[0].permute(1, 0)
+        knowledge = []
+        if self.net.control.graph is not None:
+            knowledge = self.net.control.knowledge([self._graphs[i] for i in idx])
         reading = torch.tensor([reading_ids(u.scene_reading) for u in items], dtype=torch.long)
         return {
             "mel": mel,
             "lens": lens,
             "text": text.to(self.device),
             "conditions": ControlConditions(
-                video=None if video is None else video.to(self.device), reading=reading.to(self.device)
+                video=None if video is None else video.to(self.device),
+                reading=reading.to(self.device),
+                knowledge=[(n.to(self.device), m.to(self.device)) for n, m in knowledge],
             ),
             "reading": reading.to(self.device),
         }
@@ -171,8 +239,8 @@ class SynthTrainer:
         self.optimizer.zero_grad(set_to_none=True)
         fm_sum = dur_sum = 0.0
         for _ in range(self.cfg.grad_accum):
-            items = [self._rng.choice(self.data) for _ in range(min(self.cfg.batch_size, len(self.data)))]
-            fm, dur = self._losses(self._batch(items))
+            idx = [self._rng.randrange(len(self.data)) for _ in range(min(self.cfg.batch_size, len(self.data)))]
+            fm, dur = self._losses(self._batch(idx))
             ((fm + self.cfg.duration_weight * dur) / self.cfg.grad_accum).backward()
             fm_sum += float(fm.detach()) / self.cfg.grad_accum
             dur_sum += float(dur.detach()) / self.cfg.grad_accum
@@ -192,7 +260,7 @@ class SynthTrainer:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed)
             random.seed(seed)
-            fm, dur = self._losses(self._batch(self.data))
+            fm, dur = self._losses(self._batch(list(range(len(self.data)))))
         random.setstate(state)
         return {"flow_loss": float(fm), "duration_loss": float(dur)}
 
