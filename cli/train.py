@@ -27,6 +27,12 @@ def train() -> None:
 @click.option("--grad-accum", default=1, show_default=True, help="Micro-batches per update.")
 @click.option("--lr", default=1e-4, show_default=True)
 @click.option("--control-blocks", default=4, show_default=True, help="DiT blocks copied into the control branch.")
+@click.option("--clip", help="CLIP vision model (directory or hub id) for utterances with a video span.")
+@click.option(
+    "--graph-profile",
+    type=click.Choice(["offline", "paper"]),
+    help="Emotion graph from the line and its retrieved hits, with this footage-library profile's encoders.",
+)
 @click.option("--save-every", default=500, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--seed", default=0, show_default=True)
@@ -44,6 +50,8 @@ def synth(
     grad_accum: int,
     lr: float,
     control_blocks: int,
+    clip: str | None,
+    graph_profile: str | None,
     save_every: int,
     device: str,
     seed: int,
@@ -58,7 +66,7 @@ def synth(
     cfg = SynthTrainConfig(
         data=data, out=out, ckpt=ckpt, model_config=model_config, mode=mode, steps=steps, batch_size=batch_size,
         grad_accum=grad_accum, lr=lr, save_every=save_every, device=device, seed=seed,
-        control={"n_blocks": control_blocks},
+        control={"n_blocks": control_blocks}, clip=clip, graph_profile=graph_profile,
     )  # fmt: skip
     bar = tqdm(total=steps, desc="train synth", file=sys.stderr, disable=quiet)
 
