@@ -6,6 +6,10 @@ frame) at every lag within +/-15 frames at 25 fps, the syncnet_python search ran
 highest Pearson correlation is the offset (positive: the audio comes late); the confidence is that
 peak minus the median over all lags, in the spirit of SyncNet's LSE-C (median minus minimum distance).
 A clip with no face in most frames, or shorter than one second, is skipped with the reason.
+
+Paper backend ``syncnet``: SyncNet's LSE-D and LSE-C with the syncnet_python conventions
+(:mod:`evaluator.metrics.syncnet`), given its weights (``--metric-option syncnet_model=PATH``). It also
+fills ``lse_d``, which the offline backend skips.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from evaluator.metrics.base import MetricBackend, MetricFamily
 from evaluator.metrics.item import ScoreItem
 from evaluator.metrics.spec import SkipMetric
+from evaluator.metrics.syncnet import SyncNetBackend
 
 FPS = 25.0
 MAX_LAG = 15
@@ -75,6 +80,10 @@ class MouthEnvelopeBackend(MetricBackend):
     name = "mouth-envelope"
     offline = True
     sample_rate = AUDIO_SR
+    #: frames are decoded at most this wide for the landmark detector
+    analysis_width = ANALYSIS_WIDTH
+    min_frames = 2 * MAX_LAG + 3
+    provides = ("av_sync_offset_ms", "av_sync_conf")
 
     def __init__(self, detector: str = "dlib", detect_every: int = 5) -> None:
         self.detector = detector
@@ -109,6 +118,23 @@ class MouthEnvelopeBackend(MetricBackend):
                 out[i] = mouth_opening(self.analyzer.landmarks(frame, box))
         return out
 
+    def load(self) -> None:
+        """Load the face models now (the family calls this before decoding any video)."""
+        self.analyzer._shape_predictor  # noqa: B018
+
+    def measure(self, frames: np.ndarray, audio16k: np.ndarray, names: list[str]) -> dict[str, Any]:
+        """The av_sync metrics of RGB frames at 25 fps and their 16 kHz audio."""
+        mouth = self.mouth_track(frames)
+        coverage = float(np.isfinite(mouth).mean())
+        if coverage < MIN_FACE_COVERAGE:
+            raise SkipMetric(f"a face was found in {coverage:.0%} of the frames only")
+        res = sync_offset(mouth, speech_envelope(audio16k, AUDIO_SR, len(frames)))
+        details = {"offset_ms_signed": res.offset_ms, "face_coverage": round(coverage, 3), "frames": len(frames)}
+        return {
+            "av_sync_offset_ms": (abs(res.offset_ms), details),
+            "av_sync_conf": (res.confidence, details),
+        }
+
     def unload(self) -> None:
         if "analyzer" in self.__dict__:
             self.analyzer.unload()
@@ -117,26 +143,34 @@ class MouthEnvelopeBackend(MetricBackend):
 
 class AVSyncMetrics(MetricFamily):
     family = "av_sync"
-    metric_names = ("av_sync_offset_ms", "av_sync_conf")
-    backends = {"mouth-envelope": MouthEnvelopeBackend}
+    metric_names = ("av_sync_offset_ms", "av_sync_conf", "lse_d")
+    backends = {"mouth-envelope": MouthEnvelopeBackend, "syncnet": SyncNetBackend}
+    paper_backend = "syncnet"
 
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
         from evaluator.media import probe, read_frames
 
+        provides = self.backend.provides  # type: ignore[attr-defined]
+        out: dict[str, Any] = {
+            n: SkipMetric(
+                f"{n} needs the syncnet backend (--backend av_sync=syncnet --metric-option syncnet_model=PATH)"
+            )
+            for n in names
+            if n not in provides
+        }
+        names = [n for n in names if n in provides]
+        if not names:
+            return out
+        self.backend.load()  # type: ignore[attr-defined]  # a missing model says so before any decoding
         src = item.video
         info = probe(src.path)  # type: ignore[union-attr, arg-type]
         if info.video is None or not info.video.width:
             raise SkipMetric("the video has no picture stream")
         w, h = info.video.width, info.video.height or 1
-        size = (ANALYSIS_WIDTH, int(round(ANALYSIS_WIDTH * h / w / 2)) * 2) if w > ANALYSIS_WIDTH else None
+        width = int(self.backend.analysis_width)  # type: ignore[attr-defined]
+        size = (width, int(round(width * h / w / 2)) * 2) if w > width else None
         frames = read_frames(src.path, fps=FPS, start=src.start, end=src.end, size=size)  # type: ignore[union-attr, arg-type]
-        if len(frames) < 2 * MAX_LAG + 3:
+        if len(frames) < self.backend.min_frames:  # type: ignore[attr-defined]
             raise SkipMetric(f"clip too short for a +/-{MAX_LAG} frame search ({len(frames)} frames)")
-        mouth = self.backend.mouth_track(frames)  # type: ignore[attr-defined]
-        coverage = float(np.isfinite(mouth).mean())
-        if coverage < MIN_FACE_COVERAGE:
-            raise SkipMetric(f"a face was found in {coverage:.0%} of the frames only")
-        env = speech_envelope(item.audio(AUDIO_SR), AUDIO_SR, len(frames))
-        res = sync_offset(mouth, env)
-        details = {"offset_ms_signed": res.offset_ms, "face_coverage": round(coverage, 3), "frames": len(frames)}
-        return {"av_sync_offset_ms": (abs(res.offset_ms), details), "av_sync_conf": (res.confidence, details)}
+        values = self.backend.measure(frames, item.audio(AUDIO_SR), names)  # type: ignore[attr-defined]
+        return out | {n: values[n] for n in names}

@@ -104,6 +104,8 @@ class MetricFamily(ABC):
             paper=p.get("paper", ""),
             extra=b.extra,
             min_duration_s=float(p.get("min_duration_s", 0.0)),
+            target=None if p.get("target") is None else float(p["target"]),
+            target_distance=str(p.get("target_distance", "abs")),
         )
 
     # -- scoring -------------------------------------------------------------------------------------
@@ -131,6 +133,8 @@ class MetricFamily(ABC):
                 v = values.get(n)
                 if isinstance(v, SkipMetric):
                     out[n] = self._value(specs[n], None, skipped=str(v))
+                elif isinstance(v, MetricValue):  # a value from another model than the spec's (a fallback)
+                    out[n] = v
                 elif isinstance(v, tuple):
                     out[n] = self._value(specs[n], float(v[0]), details=v[1])
                 elif v is None:
@@ -165,7 +169,8 @@ class MetricFamily(ABC):
 
     @abstractmethod
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
-        """Values for ``names`` (float, ``(float, details)``, or a ``SkipMetric``) on an item whose inputs exist."""
+        """Values for ``names`` on an item whose inputs exist: a float, ``(float, details)``, a ``SkipMetric``, or a
+        ``MetricValue`` when this item was scored by another model than the spec names (it records its own)."""
 
     def unload(self) -> None:
         self.backend.unload()

