@@ -3,6 +3,9 @@
 A system is a directory written by ``dubkit score`` (scores.jsonl + summary.json). Items are matched
 across systems by id; the difference of each system to the best one on a metric is tested with the
 Wilcoxon signed-rank test on the matched items (at least 6 pairs), else reported as ``n/a``.
+
+A metric whose spec has a ``target`` (``stretch_ratio``: 1) is ranked by each system's mean distance to
+the target (per item, ``abs`` or ``log`` as the spec says), and the paired test runs on those distances.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 
 from evaluator.errors import ConfigError
 from evaluator.fileio import atomic_path, write_text
+from evaluator.metrics.spec import badness
 from evaluator.scoring.summary import mean_ci
 
 MIN_PAIRS = 6
@@ -82,6 +86,19 @@ def paired_p(a: dict[str, float], b: dict[str, float]) -> tuple[float | None, in
     return float(stats.wilcoxon(x, y).pvalue), len(ids)
 
 
+def _ranking(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Direction and target of metric ``name``; score files written before targets existed take the preset's."""
+    if "target" not in spec:
+        from evaluator.metrics.presets import all_presets
+
+        spec = {**all_presets().get(name, {}), **spec}
+    return {
+        "higher_is_better": bool(spec.get("higher_is_better", True)),
+        "target": None if spec.get("target") is None else float(spec["target"]),
+        "target_distance": str(spec.get("target_distance", "abs")),
+    }
+
+
 def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip") -> dict[str, Any]:
     """Write leaderboard.md, leaderboard.csv, boxplots.png and radar.png; return the table as a dict."""
     data, specs = {}, {}
@@ -94,23 +111,35 @@ def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip"
         raise ConfigError(f"no {kind} scores to compare", hint="try --kind line or --kind clip")
     table: dict[str, Any] = {"kind": kind, "systems": list(systems), "metrics": {}}
     for m in metrics:
-        hib = bool(specs.get(m, {}).get("higher_is_better", True))
+        rank = _ranking(m, specs.get(m, {}))
+        target = rank["target"]
+
+        def bad(v: float, rank: dict[str, Any] = rank) -> float:
+            return badness(v, **rank)
+
         cells = {}
         for s in systems:
             vals = list(data[s].get(m, {}).values())
             if vals:
                 mean, _, lo, hi = mean_ci(vals)
                 cells[s] = {"mean": mean, "ci95": [lo, hi], "n": len(vals)}
+                if target is not None:
+                    cells[s]["distance"] = float(np.mean([bad(v) for v in vals]))
         if not cells:
             continue
-        best = (max if hib else min)(cells, key=lambda s: cells[s]["mean"])
+        best = min(cells, key=lambda s: cells[s]["distance"] if target is not None else bad(cells[s]["mean"]))
         for s, c in cells.items():
             c["best"] = s == best
             if s != best:
-                p, pairs = paired_p(data[best].get(m, {}), data[s].get(m, {}))
+                a, b = data[best].get(m, {}), data[s].get(m, {})
+                if target is not None:  # test the distances to the target, which is what "better" means here
+                    a, b = {k: bad(v) for k, v in a.items()}, {k: bad(v) for k, v in b.items()}
+                p, pairs = paired_p(a, b)
                 c["p_vs_best"], c["pairs"] = p, pairs
         table["metrics"][m] = {
-            "higher_is_better": hib,
+            "higher_is_better": rank["higher_is_better"],
+            "target": target,
+            "target_distance": rank["target_distance"] if target is not None else None,
             "best": best,
             "model_id": specs.get(m, {}).get("model_id"),
             "cells": cells,
@@ -124,6 +153,12 @@ def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip"
     return table
 
 
+def _arrow(e: dict[str, Any]) -> str:
+    if e.get("target") is not None:
+        return f"→{e['target']:g}"
+    return "↑" if e["higher_is_better"] else "↓"
+
+
 def _fmt(v: float | None, digits: int = 3) -> str:
     return "n/a" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
@@ -133,14 +168,15 @@ def _markdown(table: dict[str, Any]) -> str:
     lines = [
         f"# Leaderboard ({table['kind']} scores)",
         "",
-        "Mean [95% CI]; **bold** is best per metric; p is the Wilcoxon signed-rank test against the best on matched "
-        "items (n/a: fewer than 6 pairs).",
+        "Mean [95% CI]; **bold** is best per metric (↑ higher, ↓ lower, →x closest to x: ranked by the mean "
+        "distance d to x); p is the Wilcoxon signed-rank test against the best on matched items (n/a: fewer than "
+        "6 pairs).",
         "",
         "| metric | " + " | ".join(systems) + " |",
         "|---|" + "---|" * len(systems),
     ]
     for m, e in table["metrics"].items():
-        arrow = "↑" if e["higher_is_better"] else "↓"
+        arrow = _arrow(e)
         row = [f"{m} {arrow}"]
         for s in systems:
             c = e["cells"].get(s)
@@ -148,6 +184,8 @@ def _markdown(table: dict[str, Any]) -> str:
                 row.append("–")
                 continue
             text = f"{_fmt(c['mean'])} [{_fmt(c['ci95'][0])}, {_fmt(c['ci95'][1])}]"
+            if "distance" in c:
+                text += f" d={_fmt(c['distance'])}"
             text = f"**{text}**" if c["best"] else f"{text} p={_fmt(c.get('p_vs_best'))}"
             row.append(text)
         lines.append("| " + " | ".join(row) + " |")
@@ -170,6 +208,8 @@ def _csv(table: dict[str, Any]) -> str:
         "p_vs_best",
         "pairs",
         "higher_is_better",
+        "target",
+        "distance",
     ]
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
@@ -187,6 +227,8 @@ def _csv(table: dict[str, Any]) -> str:
                     "p_vs_best": c.get("p_vs_best"),
                     "pairs": c.get("pairs"),
                     "higher_is_better": e["higher_is_better"],
+                    "target": e.get("target"),
+                    "distance": c.get("distance"),
                 }
             )
     return buf.getvalue()
@@ -210,7 +252,7 @@ def _boxplots(data: dict[str, dict[str, dict[str, float]]], table: dict[str, Any
     for ax, m in zip(axes.flat, metrics, strict=False):
         series = [list(data[s].get(m, {}).values()) or [math.nan] for s in table["systems"]]
         ax.boxplot(series, tick_labels=table["systems"], showmeans=True)
-        ax.set_title(f"{m} {'↑' if table['metrics'][m]['higher_is_better'] else '↓'}", fontsize=9)
+        ax.set_title(f"{m} {_arrow(table['metrics'][m])}", fontsize=9)
         ax.tick_params(axis="x", labelrotation=30, labelsize=7)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
@@ -231,14 +273,15 @@ def _radar(table: dict[str, Any], path: Path) -> None:
         vals = []
         for m in metrics:
             e = table["metrics"][m]
-            means = [c["mean"] for c in e["cells"].values()]
+            key = "distance" if e.get("target") is not None else "mean"
+            means = [c[key] for c in e["cells"].values()]
             c = e["cells"].get(s)
             if c is None:
                 vals.append(0.0)
                 continue
             lo, hi = min(means), max(means)
-            v = 1.0 if hi == lo else (c["mean"] - lo) / (hi - lo)
-            vals.append(v if e["higher_is_better"] else 1.0 - v)
+            v = 1.0 if hi == lo else (c[key] - lo) / (hi - lo)
+            vals.append(v if e["higher_is_better"] and key == "mean" else 1.0 - v)
         ax.plot(angles + angles[:1], vals + vals[:1], label=s)
         ax.fill(angles + angles[:1], vals + vals[:1], alpha=0.1)
     ax.set_xticks(angles)

@@ -34,17 +34,31 @@ def _rel(base: Path, value: str | None) -> str | None:
     return str(p if p.is_absolute() else base / p)
 
 
-def _find(project: Path, value: str | None) -> str | None:
-    """A path named in a manifest: relative to the project, else to the working directory, else beside it."""
+def _in_project(project: Path, value: str | None) -> str | None:
+    """A path the manifest records relative to the project directory (line audio, speaker references)."""
     if value is None or str(value).strip() == "":
         return None
     p = Path(value)
-    if p.is_absolute():
-        return str(p)
-    for cand in (project / p, p, project.parent / p):
+    return str(p if p.is_absolute() else project / p)
+
+
+def _output(project: Path, value: str | None) -> str | None:
+    """An output path from the manifest's ``outputs`` (absolute since `dubkit dub` writes them so).
+
+    Relative to the project directory first, so a project moved to another machine or folder together
+    with its outputs still finds them: a file of that name inside the project directory, then beside it
+    (where `dubkit dub` writes them by default); else the recorded path itself. A relative value (older
+    manifests) is taken relative to the project directory.
+    """
+    if value is None or str(value).strip() == "":
+        return None
+    p = Path(value)
+    if not p.is_absolute():
+        return str(project / p)
+    for cand in (project / p.name, project.parent / p.name):
         if cand.is_file():
             return str(cand)
-    return str(project / p)
+    return str(p)
 
 
 def _existing(path: str | None, what: str) -> str | None:
@@ -139,12 +153,11 @@ def _project_items(project: Path, *, reference: str | None, voice: str | None, l
     from evaluator.manifest import load_manifest
 
     m = load_manifest(project)
-    outputs = {k: _find(project, v) for k, v in m.outputs.items() if isinstance(v, str)}
+    outputs = {k: _output(project, v) for k, v in m.outputs.items() if isinstance(v, str)}
     dub_audio = outputs.get("dub_wav") or outputs.get("video")
     dub_video = outputs.get("video") if outputs.get("video") and Path(outputs["video"]).is_file() else None
-    if dub_video is None and m.video:
-        src_video = _find(project, m.video)
-        dub_video = src_video if src_video and Path(src_video).is_file() else None
+    if dub_video is None and m.video and Path(m.video).is_file():
+        dub_video = m.video  # the source video, as given to `dubkit dub` (same pictures, same timing)
     clip_id = project.name
     items: list[ScoreItem] = []
     if dub_audio and Path(dub_audio).is_file():
@@ -160,11 +173,11 @@ def _project_items(project: Path, *, reference: str | None, voice: str | None, l
             )
         )
     for line in m.lines:
-        audio = _find(project, line.audio)
+        audio = _in_project(project, line.audio)
         if audio is None or not Path(audio).is_file():
             continue  # not rendered (failed or pending): nothing to score
         speaker = m.speakers.get(line.speaker)
-        spk_ref = _find(project, speaker.reference) if speaker and speaker.reference else None
+        spk_ref = _in_project(project, speaker.reference) if speaker and speaker.reference else None
         spk_ref = spk_ref if spk_ref and Path(spk_ref).is_file() else None
         start, end = (line.fit.placed_start, line.fit.placed_end) if line.fit else (line.start, line.end)
         items.append(

@@ -60,6 +60,8 @@ def summarize(rows: list[dict[str, Any]], specs: dict[str, dict[str, Any]]) -> d
             if not vals and not skipped:
                 continue
             entry: dict[str, Any] = {"n": len(vals), "higher_is_better": specs[name]["higher_is_better"]}
+            if specs[name].get("target") is not None:
+                entry["target"] = specs[name]["target"]
             if vals:
                 mean, std, lo, hi = mean_ci(vals)
                 entry.update(mean=_clean(mean), std=_clean(std), ci95=[_clean(lo), _clean(hi)])
