@@ -12,6 +12,12 @@ seconds is sampled at ``ref_frames + round(duration * sr / hop)`` frames and the
 exactly ``round(duration * sr / hop) * hop`` samples. References are clipped to 10 s (the transcript
 is cut in proportion, at a word boundary) and should be at least 3 s. The transcript of the
 reference must be given (script, ASR backend or user); nothing here transcribes.
+
+Control (``control=`` a branch trained by ``dubkit train synth``): each line's ``style`` conditions
+the branch: ``scene_reading``, the CLIP features of ``video_span`` (CLIP model recorded in the
+branch, or ``clip=`` DIR/hub id) and the emotion graph of ``retrieved`` footage hits plus the line's
+own vectors (:mod:`dubber.synth.f5_conditions`). Without a control branch none of that is computed
+and the output is base F5's.
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ the base attention, ``mode="full"`` trains the base too. On CUDA, bf16 autocast;
 accumulation everywhere. ``out/last.pt`` is written atomically every ``save_every`` updates and at
 the end, and a new run with the same ``out`` resumes from it. That file is what
 ``F5Synthesizer(control=...)`` loads.
+
+Conditions come from the data as at inference (:class:`dubber.synth.f5_conditions.ConditionFeaturizer`):
+CLIP features of each utterance's video span (``clip``, recorded in the checkpoint), its scene reading,
+and with ``graph_profile`` the emotion graph of its own vectors and its ``retrieved`` hits, whose
+graph encoder trains with the branch and is saved in it.
 """
 
 from __future__ import annotations
