@@ -4,7 +4,7 @@ Builds an episode-like input offline (about 5 minutes, 80 lines, two speakers, m
 dubber/demo.py), dubs it from scratch with the chosen synthesizer, then re-runs it (all lines
 reused), and prints the figures.
 
-    .venv/bin/python benchmarks/dub_throughput.py [--lines 80] [--synth piper]
+    .venv/bin/python benchmarks/dub_throughput.py [--lines 80] [--synth piper] [--cot heuristic|none]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=80)
     parser.add_argument("--synth", default="piper")
+    parser.add_argument("--cot", default="heuristic", help="scene reader (the dub default), or none")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
 
@@ -42,7 +43,7 @@ def main() -> None:
     fits = [ln.fit for ln in first.manifest.lines]
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"machine: {os.cpu_count()} cores; synthesizer: {first.manifest.config['synth']}")
+    print(f"machine: {os.cpu_count()} cores; synthesizer: {first.manifest.config['synth']}; scene reader: {args.cot}")
     print(f"input: {episode.duration:.1f} s of video, {episode.lines} lines (built in {build_s:.1f} s)")
     print(
         f"first run: {first_s:.1f} s wall -> {episode.duration / first_s:.2f} s of video per wall second "
