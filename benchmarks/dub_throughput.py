@@ -33,7 +33,13 @@ def main() -> None:
     t0 = time.perf_counter()
     episode = build_demo(work, n_lines=args.lines)
     build_s = time.perf_counter() - t0
-    cfg = DubConfig(video=episode.video, script=episode.script, output=work / "out" / "ep.dubbed.mp4", synth=args.synth)
+    cfg = DubConfig(
+        video=episode.video,
+        script=episode.script,
+        output=work / "out" / "ep.dubbed.mp4",
+        synth=args.synth,
+        cot=args.cot,
+    )
     t0 = time.perf_counter()
     first = Dubber(cfg).run()
     first_s = time.perf_counter() - t0
