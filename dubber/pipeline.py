@@ -97,6 +97,7 @@ class Dubber:
         self.config = config
         self._synth = synthesizer
         self._metrics: dict[str, Any] = {}  # evaluator metrics shared by the candidate scorers
+        self._conditioned = False  # the synthesizer has a trained control branch (reads conditions)
 
     @property
     def synth(self) -> Synthesizer:
@@ -249,10 +250,15 @@ class Dubber:
         starts = [c.start for c in ordered]
         ends = [c.end for c in ordered]
         rendered: set[int] = set()
+        self._conditioned = bool(getattr(self.synth, "control_path", None))
+        work = []
         for i, cue in enumerate(ordered):
             room = borrow_room(starts, ends, i, cfg.caps.max_borrow, media_end=info.duration)
             notes = _Annotations(source_text.get(cue.index), readings.get(cue.index), retrieved.get(cue.index))
-            line, did_render = self._line(project, cue, room, speakers.get(cue.speaker), reusable, notes)
+            work.append((cue, notes, self._plan(project, cue, room, speakers.get(cue.speaker), notes)))
+        self._prefetch([(c, p) for c, _, p in work if self._reusable(project, c, p, reusable) is None])
+        for i, (cue, notes, plan) in enumerate(work):
+            line, did_render = self._line(project, cue, plan, speakers.get(cue.speaker), reusable, notes)
             manifest.lines.append(line)
             if did_render:
                 rendered.add(cue.index)
@@ -289,15 +295,8 @@ class Dubber:
             )
         return None
 
-    def _line(
-        self,
-        project: Path,
-        cue: Cue,
-        room: float,
-        speaker: Speaker | None,
-        reusable: dict[str | None, Line],
-        notes: _Annotations,
-    ) -> tuple[Line, bool]:
+    def _plan(self, project: Path, cue: Cue, room: float, speaker: Speaker | None, notes: _Annotations) -> _LinePlan:
+        """Everything a line's audio depends on, and its input hash (the reuse key)."""
         cfg = self.config
         synth = self.synth
         reference = self._voice(project, speaker, notes)
@@ -306,9 +305,11 @@ class Dubber:
             from dubber.scene import SceneReading, style_from_reading
 
             style = style_from_reading(SceneReading.from_dict(notes.reading[1]))
-        candidates_cfg = {"n": cfg.candidates, "min_score": cfg.min_score} if cfg.candidates > 1 else None
         uses_reference = synth.clones_voice or cfg.match_pitch
         seed = cfg.seed + cue.index
+        annotation_keys = {
+            k: v[0] for k, v in (("scene_reading", notes.reading), ("retrieved", notes.retrieved)) if v is not None
+        }
         key = stable_hash(
             {
                 "text": cue.text,
@@ -320,18 +321,77 @@ class Dubber:
                 "model": synth.model_id,
                 "seed": seed,
                 "style": style,
-                "candidates": candidates_cfg,
+                "candidates": {"n": cfg.candidates, "min_score": cfg.min_score} if cfg.candidates > 1 else None,
                 "reference": [str(reference.path.name), reference.transcript]
                 if (reference and uses_reference)
                 else None,
                 "speaker": speaker.input_hash if (speaker and uses_reference) else None,
+                # a trained control branch reads the readings and the retrieved footage
+                "conditions": annotation_keys if self._conditioned else None,
             }
         )
-        annotation_keys = {
-            k: v[0] for k, v in (("scene_reading", notes.reading), ("retrieved", notes.retrieved)) if v is not None
-        }
-        old = reusable.get(key)
-        if old is not None and cue.index not in cfg.force_lines and old.audio and (project / old.audio).is_file():
+        # conditions for backends that take them (f5's control branch): the whole scene reading, the
+        # line's span of the video (visual features), and the retrieved footage (emotion graph)
+        synth_style: dict[str, Any] = {**style, "video_span": (str(cfg.video), cue.start, cue.end)}
+        if notes.reading:
+            synth_style["scene_reading"] = notes.reading[1]
+        if notes.retrieved:
+            synth_style["retrieved"] = notes.retrieved[1]["retrieved"]
+        match_to = None
+        if cfg.match_pitch and not synth.clones_voice and speaker is not None:
+            match_to = speaker.median_f0
+        return _LinePlan(
+            key=key,
+            room=room,
+            seed=seed,
+            style=style,
+            synth_style=synth_style,
+            reference=reference,
+            match_to=match_to,
+            annotation_keys=annotation_keys,
+        )
+
+    def _prefetch(self, jobs: list[tuple[Cue, _LinePlan]]) -> None:
+        """Batch the synthesis of the lines to render, for backends that batch (f5 on a GPU)."""
+        if not jobs or not hasattr(self.synth, "synthesize_many") or self.config.candidates > 1:
+            return
+        from dubber.batch_render import LineJob, PrefetchingSynthesizer
+
+        if not isinstance(self._synth, PrefetchingSynthesizer):
+            self._synth = PrefetchingSynthesizer(self.synth)
+        cfg = self.config
+        self._synth.prefetch(
+            [
+                LineJob(
+                    cue.text,
+                    cfg.lang,
+                    cue.duration,
+                    plan.room,
+                    plan.reference if self.synth.clones_voice else None,
+                    plan.seed,
+                    plan.synth_style,
+                )
+                for cue, plan in jobs
+            ],
+            cfg.caps,
+            cfg.trim_top_db,
+        )
+
+    def _line(
+        self,
+        project: Path,
+        cue: Cue,
+        plan: _LinePlan,
+        speaker: Speaker | None,
+        reusable: dict[str | None, Line],
+        notes: _Annotations,
+    ) -> tuple[Line, bool]:
+        cfg = self.config
+        synth = self.synth
+        key, reference = plan.key, plan.reference
+        annotation_keys = plan.annotation_keys
+        old = self._reusable(project, cue, plan, reusable)
+        if old is not None:
             # the audio is unchanged; annotations that do not affect it (e.g. retrieval for a
             # non-cloning voice) may have been added since
             old.index = cue.index
@@ -340,24 +400,22 @@ class Dubber:
             old.retrieved = notes.retrieved[1]["retrieved"] if notes.retrieved else None
             old.annotation_keys = annotation_keys or None
             return old, False
-        match_to = None
-        if cfg.match_pitch and not synth.clones_voice and speaker is not None:
-            match_to = speaker.median_f0
-        # conditions for backends that take them (f5's control branch): the whole scene reading, the
-        # line's span of the video (visual features), and the retrieved footage (emotion graph)
-        synth_style: dict[str, Any] = {**style, "video_span": (str(cfg.video), cue.start, cue.end)}
-        if notes.reading:
-            synth_style["scene_reading"] = notes.reading[1]
-        if notes.retrieved:
-            synth_style["retrieved"] = notes.retrieved[1]["retrieved"]
         rendered, candidates, scores = self._render(
-            project, cue, key, room, seed, synth_style, reference if synth.clones_voice else None, match_to, speaker
+            project,
+            cue,
+            key,
+            plan.room,
+            plan.seed,
+            plan.synth_style,
+            reference if synth.clones_voice else None,
+            plan.match_to,
+            speaker,
         )
         rel = f"lines/{key}.wav"
         write_wav(project / rel, rendered.audio, cfg.mix_sr, subtype="FLOAT")
         params = _jsonable(rendered.info)
-        if style:
-            params["style"] = style
+        if plan.style:
+            params["style"] = plan.style
         if notes.retrieved and notes.retrieved[1].get("prompt"):
             params["voice_prompt"] = notes.retrieved[1]["prompt"]
         line = Line(
@@ -373,7 +431,7 @@ class Dubber:
             input_hash=key,
             synth=synth.describe(),
             params=params,
-            seed=seed,
+            seed=plan.seed,
             audio=rel,
             fit=rendered.fit,
             reference=str(reference.path.relative_to(project)) if reference else None,
@@ -383,6 +441,12 @@ class Dubber:
             status="done",
         )
         return line, True
+
+    def _reusable(self, project: Path, cue: Cue, plan: _LinePlan, reusable: dict[str | None, Line]) -> Line | None:
+        old = reusable.get(plan.key)
+        if old is None or cue.index in self.config.force_lines or not old.audio:
+            return None
+        return old if (project / old.audio).is_file() else None
 
     def _render(
         self,
@@ -529,6 +593,20 @@ class _Annotations:
     source_text: str | None
     reading: tuple[str, dict[str, Any]] | None
     retrieved: tuple[str, dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class _LinePlan:
+    """How a line will be rendered, and the hash of all it depends on."""
+
+    key: str
+    room: float
+    seed: int
+    style: dict[str, Any]  # the scene reading's style (recorded in the manifest)
+    synth_style: dict[str, Any]  # style plus conditions, as passed to the synthesizer
+    reference: VoiceReference | None
+    match_to: float | None
+    annotation_keys: dict[str, str]
 
 
 def _transcript(cue_indices: list[int], source_text: dict[int, str]) -> str | None:
