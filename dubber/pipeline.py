@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,18 +18,19 @@ from typing import Any
 
 import numpy as np
 
-from dubber import annotate, mixing
+from dubber import annotate
 from dubber.annotate import match_source_text
 from dubber.config import DubConfig
 from dubber.fitting import borrow_room
+from dubber.outputs import mix_and_write
 from dubber.render import RenderedLine, render_line
-from dubber.script import Cue, load_script, write_srt
+from dubber.script import Cue, load_script
 from dubber.speakers import pick_reference
 from dubber.synth import SYNTHESIZERS, Speech, Synthesizer, VoiceReference
 from evaluator.errors import ConfigError, MediaError, OutputError
-from evaluator.fileio import atomic_path, file_sha256, stable_hash, write_json
+from evaluator.fileio import file_sha256, stable_hash
 from evaluator.manifest import MANIFEST_NAME, Candidate, Line, Manifest, Speaker, load_manifest, save_manifest
-from evaluator.media import load_audio, mux, probe, read_wav, write_wav
+from evaluator.media import load_audio, probe, write_wav
 from evaluator.media.mux import _AUDIO_CODECS
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ class Dubber:
             save_manifest(project, manifest)  # progress survives an interruption
             report("render", i + 1, len(ordered))
 
-        outputs = self._mix_and_write(project, manifest, info, original)
+        outputs = mix_and_write(cfg, project, manifest, info, original)
         manifest.outputs = outputs
         save_manifest(project, manifest)
         _remove_stale_lines(project, manifest)
@@ -523,67 +523,6 @@ class Dubber:
             base = float(self.config.synth_options.get("cfg_strength", 2.0))
             return [{"text": base}, {"text": base + 0.5}, {"text": max(0.5, base - 0.5)}]
         return [{}]
-
-    def _mix_and_write(self, project: Path, manifest: Manifest, info: Any, original: np.ndarray | None) -> dict:
-        cfg = self.config
-        sr = cfg.mix_sr
-        n = int(round(info.duration * sr))
-        clips = []
-        for line in manifest.lines:
-            audio, _ = read_wav(project / line.audio)
-            clips.append((line.fit.placed_start, audio))
-        stem = mixing.place(n, sr, clips)
-        spans = [(ln.start, ln.end) for ln in manifest.lines]
-        target, source = mixing.DEFAULT_DIALOGUE_LUFS, "default (no dialogue measured in the original)"
-        if original is not None:
-            measured = mixing.loudness(mixing.spans_audio(original, sr, spans), sr)
-            if np.isfinite(measured) and measured > -60:
-                target, source = measured, "original dialogue (cue spans of the original audio)"
-        stem, gain_db = mixing.match_loudness(stem, sr, target)
-        if cfg.background is not None:
-            background, kind = load_audio(cfg.background, sr, mono=False), f"stem:{cfg.background}"
-        elif original is not None:
-            background, kind = original, "original"
-        else:
-            background, kind = None, "none (the video has no audio)"
-        placed = [(ln.fit.placed_start, ln.fit.placed_end) for ln in manifest.lines]
-        mix = mixing.mix(
-            stem,
-            sr,
-            background=background,
-            background_kind="original" if kind == "original" else kind,
-            line_spans=placed,
-            duck_db=cfg.duck_db,
-        )
-        report = mixing.MixReport(
-            target_lufs=target,
-            target_source=source,
-            dub_lufs=mixing.loudness(stem, sr),
-            dub_gain_db=gain_db,
-            mix_true_peak_dbtp=mixing.true_peak_dbtp(mix, sr),
-            dub_true_peak_dbtp=mixing.true_peak_dbtp(stem, sr),
-            background=kind,
-        )
-        manifest.mix = report.to_dict()
-        write_wav(project / "dub.wav", stem, sr)
-        write_wav(project / "mix.wav", mix, sr)
-        tracks = [project / "mix.wav"]
-        langs: list[str | None] = [cfg.lang]
-        if cfg.keep_original_audio and original is not None:
-            write_wav(project / "original.wav", original, sr)
-            tracks.append(project / "original.wav")
-            langs.append(None)
-        mux(cfg.video, tracks, cfg.output, languages=langs)
-        with atomic_path(cfg.dub_wav_path()) as tmp:
-            shutil.copyfile(project / "dub.wav", tmp)
-        write_srt(cfg.subtitles_path(), [(ln.fit.placed_start, ln.fit.placed_end, ln.text) for ln in manifest.lines])
-        write_json(project / "fit.json", [ln.fit.__dict__ | {"index": ln.index} for ln in manifest.lines])
-        # absolute, so a scorer finds them from anywhere
-        return {
-            "video": str(cfg.output.resolve()),
-            "dub_wav": str(cfg.dub_wav_path().resolve()),
-            "subtitles": str(cfg.subtitles_path().resolve()),
-        }
 
 
 @dataclass(frozen=True)
