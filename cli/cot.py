@@ -98,8 +98,8 @@ def read_cmd(
     """Read the scene of every line of VIDEO."""
     from cli.progress import progress_bar
     from dubber.scene import create_reader, read_scenes
-    from dubber.script import Cue, load_script
     from evaluator.media import probe
+    from evaluator.script import Cue, load_script
 
     options = _backend_options(backend, cot_url, cot_model, mode, concurrency, timeout, retries)
     reader = create_reader(backend, **options)

@@ -26,7 +26,7 @@ def _clips(source: Path, subs: Path | None) -> list[Any]:
         raise ConfigError(
             f"{source}: a video needs its subtitles to be cut into clips", hint="pass --subs FILE (SRT/VTT/ASS)"
         )
-    from dubber.script import read_script
+    from evaluator.script import read_script
 
     stem = source.stem
     return [

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dubber.script import Cue
 from evaluator.fileio import stable_hash
 from evaluator.manifest import Line, Manifest
+from evaluator.script import Cue
 
 log = logging.getLogger(__name__)
 

@@ -80,8 +80,8 @@ def build_demo(
 ) -> DemoEpisode:
     """Write ``demo.mp4`` (photo + Spanish dialogue over music), ``demo.en.srt`` (target script),
     ``demo.es.srt`` (source script) and ``music.wav`` (the music-and-effects stem) into ``out_dir``."""
-    from dubber.script import write_srt
     from dubber.synth.espeak import EspeakSynthesizer
+    from evaluator.script import write_srt
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

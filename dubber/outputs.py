@@ -9,10 +9,10 @@ import numpy as np
 
 from dubber import mixing
 from dubber.config import DubConfig
-from dubber.script import write_srt
 from evaluator.fileio import atomic_path, write_json
 from evaluator.manifest import Manifest
 from evaluator.media import MediaInfo, load_audio, mux, read_wav, write_wav
+from evaluator.script import write_srt
 
 
 def mix_and_write(

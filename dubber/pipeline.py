@@ -24,7 +24,6 @@ from dubber.config import DubConfig
 from dubber.fitting import borrow_room
 from dubber.outputs import mix_and_write
 from dubber.render import RenderedLine, render_line
-from dubber.script import Cue, load_script
 from dubber.speakers import pick_reference
 from dubber.synth import SYNTHESIZERS, Speech, Synthesizer, VoiceReference
 from evaluator.errors import ConfigError, MediaError, OutputError
@@ -32,6 +31,7 @@ from evaluator.fileio import file_sha256, stable_hash
 from evaluator.manifest import MANIFEST_NAME, Candidate, Line, Manifest, Speaker, load_manifest, save_manifest
 from evaluator.media import load_audio, probe, write_wav
 from evaluator.media.mux import _AUDIO_CODECS
+from evaluator.script import Cue, load_script
 
 log = logging.getLogger(__name__)
 

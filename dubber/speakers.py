@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dubber.script import Cue
+from evaluator.script import Cue
 
 log = logging.getLogger(__name__)
 

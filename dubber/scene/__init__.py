@@ -14,8 +14,8 @@ from dubber.scene.base import SceneClip, SceneReader, iter_clips
 from dubber.scene.labels import AGE_GROUPS, EMOTIONS, GENDERS, SCENE_TYPES
 from dubber.scene.parser import ResponseFormatError, format_ok, parse_response
 from dubber.scene.reading import SceneReading, style_from_reading
-from dubber.script import Cue
 from evaluator.registry import Registry
+from evaluator.script import Cue
 
 SCENE_READERS = Registry("scene reader")
 SCENE_READERS.register("heuristic", "dubber.scene.heuristic:HeuristicSceneReader")

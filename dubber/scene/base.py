@@ -15,7 +15,7 @@ import numpy as np
 from dubber.scene.parser import ResponseFormatError, parse_response
 from dubber.scene.prompts import render_conclusion
 from dubber.scene.reading import SceneReading
-from dubber.script import Cue
+from evaluator.script import Cue
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 from dubber.scene.base import SceneReader
 from dubber.scene.labels import LABEL_SETS, SCENE_TYPES
 from dubber.scene.reading import SceneReading
-from dubber.script import Cue
 from evaluator.errors import ConfigError
+from evaluator.script import Cue
 
 COLUMNS = ("video", "start", "end", "scene_type", "gender", "age", "emotion")
 ATTRIBUTES = ("gender", "age", "emotion")

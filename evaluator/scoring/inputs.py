@@ -107,9 +107,9 @@ def _media_items(
     video = Source.of_file(p) if _has_video(str(p)) else None
     cues = []
     if script is not None:
-        from evaluator.scoring.cues import read_cues
+        from evaluator.script import load_script
 
-        cues = read_cues(script)
+        cues = load_script(script)
         if text is None:
             text = " ".join(c.text for c in cues)
     clip = ScoreItem(

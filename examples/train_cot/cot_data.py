@@ -89,7 +89,7 @@ def clip_frames(example: CotExample, *, fps: float, max_frames: int, max_width: 
     from PIL import Image
 
     from dubber.scene.base import iter_clips
-    from dubber.script import Cue
+    from evaluator.script import Cue
 
     if isinstance(example.source, tuple):
         images = [Image.open(p).convert("RGB") for p in example.source[:max_frames]]

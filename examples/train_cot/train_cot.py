@@ -188,7 +188,7 @@ def sample_candidates(model_dir: Path, examples: list[CotExample], opts: TrainOp
 
     from dubber.scene.base import SceneClip, iter_clips
     from dubber.scene.transformers_vlm import TransformersSceneReader
-    from dubber.script import Cue
+    from evaluator.script import Cue
 
     reader = TransformersSceneReader(str(model_dir), mode=opts.mode, max_new_tokens=opts.max_new_tokens)
     seen: dict[Any, CotExample] = {}

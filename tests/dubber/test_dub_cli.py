@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from cli.main import main
 from dubber import mixing
-from dubber.script import read_script
 from evaluator.media import load_audio, probe, read_wav
+from evaluator.script import read_script
 
 
 def dub(*args):

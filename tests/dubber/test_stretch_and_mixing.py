@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from dubber import mixing
-from dubber.script import Cue
 from dubber.speakers import median_f0, pick_reference, speech_spans
 from dubber.stretch import semitones_between, stretch
+from evaluator.script import Cue
 
 
 def test_stretch_exact_length_and_pitch_shift_on_a_harmonic_tone():

@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from cli.main import main
-from dubber.script import read_script
 from evaluator.manifest import Line, Manifest
+from evaluator.script import read_script
 from retrieval import FootageLibrary, annotate_lines
 
 

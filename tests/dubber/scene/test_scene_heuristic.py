@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from dubber.scene import SCENE_READERS, format_ok, read_scenes, style_from_reading
 from dubber.scene.evaluation import format_table, load_labels
-from dubber.script import Cue
 from evaluator.errors import ConfigError
+from evaluator.script import Cue
 
 BUILDER = Path(__file__).resolve().parents[3] / "examples" / "scene_eval" / "build_eval_set.py"
 

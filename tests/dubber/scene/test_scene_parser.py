@@ -126,8 +126,8 @@ def test_transformers_backend_needs_a_model_directory(tmp_path) -> None:  # noqa
 
     from dubber.scene import create_reader
     from dubber.scene.base import SceneClip
-    from dubber.script import Cue
     from evaluator.errors import ModelLoadError
+    from evaluator.script import Cue
 
     reader = create_reader("transformers", model_dir=str(tmp_path))  # constructing loads nothing
     clip = SceneClip(Cue(1, 0.0, 1.0, ""), np.zeros((1, 8, 8, 3), np.uint8), np.array([0.5]), None)

@@ -20,8 +20,8 @@ from tiny_qwen2vl import build_tiny_qwen2vl
 from dubber.scene import SCENE_READERS, read_scenes
 from dubber.scene.base import SceneClip
 from dubber.scene.transformers_vlm import TransformersSceneReader
-from dubber.script import Cue
 from evaluator.errors import ModelLoadError
+from evaluator.script import Cue
 
 PHOTO = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
 GOOD = (

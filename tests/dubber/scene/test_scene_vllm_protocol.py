@@ -14,7 +14,7 @@ import pytest
 
 from dubber.scene.base import SceneClip
 from dubber.scene.vllm import VLLMSceneReader
-from dubber.script import Cue
+from evaluator.script import Cue
 
 GOOD = {
     "summary": "Decide the scene.",

@@ -102,7 +102,7 @@ def test_sft_then_mpo_on_a_tiny_qwen2vl(data: Path, tmp_path_factory: pytest.Tem
 
     from dubber.scene import read_scenes
     from dubber.scene.transformers_vlm import TransformersSceneReader
-    from dubber.script import Cue
+    from evaluator.script import Cue
 
     train_cot = recipe("train_cot")
     root = tmp_path_factory.mktemp("train_cot")

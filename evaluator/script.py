@@ -1,4 +1,6 @@
-"""Reading and validating the target-language script (SRT, WebVTT, ASS/SSA via pysubs2).
+"""Reading and validating subtitle scripts (SRT, WebVTT, ASS/SSA via pysubs2).
+
+Shared by the dubber (the target script, the source script) and the scorer (per-line scoring).
 
 Cue numbers are 1-based in file order, as a subtitle editor shows them. The speaker comes from the
 ASS ``Name`` field, else from an upper-case ``NAME:`` prefix (``ANNA: Hello``), else ``default``.

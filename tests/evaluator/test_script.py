@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from dubber.script import load_script, read_script, script_problems, split_speaker
 from evaluator.errors import ScriptError
+from evaluator.script import load_script, read_script, script_problems, split_speaker
 
 SRT = """
 1
