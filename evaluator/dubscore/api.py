@@ -1,0 +1,180 @@
+"""DubScore end to end: train from a CLIPS.csv, score items with a checkpoint, proxy MOS for score rows."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evaluator.dubscore.checkpoint import load_checkpoint, save_checkpoint
+from evaluator.dubscore.data import clip_features, label_column, load_clips, metric_matrix
+from evaluator.dubscore.features import FeatureTable
+from evaluator.dubscore.proxy import DEFAULT_ANCHORS, ProxyWeights
+from evaluator.dubscore.training import TrainConfig, ablation, cross_validate, fit, interval, predict
+from evaluator.errors import ConfigError
+from evaluator.fileio import write_json
+from evaluator.metrics.item import ScoreItem
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "dubscore.pt"
+REPORT_NAME = "report.json"
+
+
+def stage_labels(
+    rows: list[dict[str, str]], stage: str, data: str | os.PathLike[str], proxy: ProxyWeights | None
+) -> tuple[np.ndarray, str]:  # noqa: E501
+    """Labels of ``stage``: human ``mos``; or ``proxy_mos`` / the proxy of the metric columns."""
+    if stage == "human":
+        return label_column(rows, "mos", data), "human MOS (mos column)"
+    if stage != "proxy":
+        raise ConfigError(f"unknown stage {stage!r}", hint="use --stage proxy or --stage human")
+    if rows and "proxy_mos" in rows[0]:
+        return label_column(rows, "proxy_mos", data), "proxy MOS (proxy_mos column)"
+    names = proxy.names if proxy else [n for n in DEFAULT_ANCHORS if rows and n in rows[0]]
+    if not names:
+        raise ConfigError(
+            f"{data}: stage proxy needs a proxy_mos column or metric columns (wer, dnsmos_ovrl, ...)",
+            hint="run `dubkit score` on the clips and add the metric values, or a proxy_mos column",
+        )
+    proxy = proxy or ProxyWeights.equal(names)
+    return proxy.mos(metric_matrix(rows, proxy.names)), f"proxy MOS over {', '.join(names)} ({proxy.source})"
+
+
+def train_from_csv(
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    cfg: TrainConfig,
+    *,
+    stage: str = "proxy",
+    init: str | os.PathLike[str] | None = None,
+    profile: str = "offline",
+    models: dict[str, str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    proxy_weights: str | os.PathLike[str] | None = None,
+    run_ablation: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Train (stage 1 on proxy labels, stage 2 on human MOS from ``init``), k-fold CV, ablation; write
+    ``out/dubscore.pt`` and ``out/report.json``; return the report."""
+    items, rows = load_clips(data)
+    proxy = ProxyWeights.load(proxy_weights) if proxy_weights else None
+    y, label_source = stage_labels(rows, stage, data, proxy)
+    init_ckpt = None
+    cue_names: Sequence[str] | None = None
+    if init is not None:
+        init_ckpt = load_checkpoint(init)
+        if init_ckpt.info["head"] != cfg.head:
+            raise ConfigError(
+                f"{init}: a {init_ckpt.info['head']} checkpoint", hint=f"use --head {init_ckpt.info['head']}"
+            )
+        profile, models = init_ckpt.info["profile"], init_ckpt.info.get("models") or {}
+        cue_names = list(init_ckpt.encoder_ids)
+        c = init_ckpt.config
+        cfg = replace(cfg, modalities=c.modalities, hidden=c.hidden, layers=c.layers, heads=c.heads,
+                      label_range=c.label_range)  # fmt: skip
+    report_progress = progress or (lambda stage_, done, total: None)
+    table = clip_features(
+        items, profile=profile, modalities=cfg.modalities, cache_dir=cache_dir, models=models, cue_names=cue_names,
+        progress=lambda i: report_progress("features", i, len(items)),
+    )  # fmt: skip
+    if init_ckpt is not None:
+        init_ckpt.check_encoders(table.encoder_ids)
+    init_model = init_ckpt.model if init_ckpt is not None else None
+    cv = cross_validate(table, y, cfg, init=init_model, progress=lambda k: report_progress("folds", k, cfg.folds))
+    abl = ablation(table, y, cfg) if run_ablation and len(cfg.modalities) > 1 and init_model is None else []
+    final = fit(table, y, cfg, init=init_model, progress=lambda e, _: report_progress("final", e, cfg.epochs))
+    out = Path(out)
+    report = {
+        "data": str(data),
+        "stage": stage,
+        "labels": label_source,
+        "init": str(init) if init else None,
+        "clips": len(items),
+        "head": cfg.head,
+        "modalities": list(cfg.modalities),
+        "profile": profile,
+        "encoder_ids": table.encoder_ids,
+        "folds": cv["folds"],
+        "overall": cv["overall"],
+        "intervals": {
+            "method": "MC dropout + out-of-fold residual spread",
+            "coverage": cfg.coverage,
+            "picp": cv["picp"],
+            "mpiw": cv["mpiw"],
+        },  # fmt: skip
+        "ablation": abl,
+        "config": cfg.to_dict(),
+        "checkpoint": str(out / CHECKPOINT_NAME),
+    }
+    save_checkpoint(out / CHECKPOINT_NAME, final, cfg, encoder_ids=table.encoder_ids, profile=profile, models=models,
+                    sigma_res=cv["sigma_res"], report={k: report[k] for k in ("overall", "intervals", "labels")},
+                    stage=stage)  # fmt: skip
+    write_json(out / REPORT_NAME, report)
+    return report
+
+
+def score_with_model(
+    items: Sequence[ScoreItem], checkpoint: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
+    table: FeatureTable | None = None,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per item id: ``dubscore`` (MOS scale), its interval, per-modality relevance, and the model."""
+    from evaluator.dubscore.relevance import modality_relevance
+    from evaluator.dubscore.training import tensors
+
+    ckpt = load_checkpoint(checkpoint)
+    info = ckpt.info
+    if table is None:
+        table = clip_features(items, profile=info["profile"], cache_dir=cache_dir, models=info.get("models") or {},
+                              cue_names=list(ckpt.encoder_ids))  # fmt: skip
+    ckpt.check_encoders(table.encoder_ids)
+    cfg = ckpt.config
+    mean, std = predict(ckpt.model, table, cfg, cfg.mc_samples)
+    lo, hi = interval(mean, std, info["sigma_res"], cfg.coverage)
+    lo_r, hi_r = cfg.label_range
+    feats, present = tensors(table.select(list(ckpt.model.modalities)))
+    rel = modality_relevance(ckpt.model, feats, present)
+    out = {}
+    for i, item_id in enumerate(table.ids):
+        out[item_id] = {
+            "value": float(mean[i]),
+            "interval": [float(max(lo[i], lo_r)), float(min(hi[i], hi_r))],
+            "coverage": cfg.coverage,
+            "relevance": {
+                m: round(float(rel["relevance"][i, j]), 4)
+                for j, m in enumerate(ckpt.model.modalities)
+                if rel["active"][i, j]
+            },  # fmt: skip
+            "model_id": ckpt.model_id,
+            "encoders": ckpt.encoder_ids,
+            "calibrated": info.get("stage") == "human",
+        }
+    return out
+
+
+def proxy_for_rows(rows: dict[str, dict[str, Any]], weights: ProxyWeights | None = None) -> dict[str, dict[str, Any]]:
+    """``proxy_mos`` for ``dubkit score`` rows: learned weights if given, else equal weights (uncalibrated)."""
+    out: dict[str, dict[str, Any]] = {}
+    for rid, row in rows.items():
+        have = [n for n, m in row.get("metrics", {}).items() if m.get("value") is not None]
+        if weights is None:
+            names = [n for n in have if n in DEFAULT_ANCHORS]
+            if not names:
+                continue
+            w = ProxyWeights.equal(names)
+        else:
+            w = weights
+        x = metric_matrix([row], w.names)
+        out[rid] = {
+            "value": float(w.mos(x)[0]),
+            "weights": dict(zip(w.names, [round(v, 4) for v in w.weights], strict=True)),
+            "weights_source": w.source,
+            "calibrated": w.calibrated,
+            "missing": [n for n in w.names if n not in have],
+        }
+    return out

@@ -1,0 +1,112 @@
+"""DubScore checkpoints: the network, its config, and the encoders it was trained on.
+
+A checkpoint records the cue profile, every cue's encoder id (and model path), the head and its
+sizes, the label range, the residual spread for intervals, and the CV report. Loading it against
+features from other encoders is refused: a score from different encoders is not comparable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from evaluator.dubscore.network import _Base, build_network
+from evaluator.dubscore.training import TrainConfig
+from evaluator.errors import ConfigError, ModelLoadError
+from evaluator.fileio import atomic_path
+
+FORMAT = "dubkit-dubscore"
+VERSION = 1
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: _Base,
+    cfg: TrainConfig,
+    *,
+    encoder_ids: dict[str, str],
+    profile: str,
+    models: dict[str, str] | None = None,
+    sigma_res: float = 0.0,
+    report: dict[str, Any] | None = None,
+    stage: str = "human",
+) -> None:
+    blob = {
+        "format": FORMAT,
+        "version": VERSION,
+        "head": model.head_name,
+        "config": cfg.to_dict(),
+        "cue_dims": model.cue_dims,
+        "cue_modality": model.cue_modality,
+        "encoder_ids": {c: encoder_ids[c] for c in model.cue_dims},
+        "profile": profile,
+        "models": dict(models or {}),
+        "sigma_res": float(sigma_res),
+        "stage": stage,
+        "report": report or {},
+        "state_dict": model.state_dict(),
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path, suffix=".pt") as tmp:
+        torch.save(blob, tmp)
+
+
+class DubScoreCheckpoint:
+    """A loaded checkpoint: ``model`` (eval mode), ``config``, ``info`` (everything but the weights)."""
+
+    def __init__(self, blob: dict[str, Any], path: str) -> None:
+        self.path = path
+        self.info = {k: v for k, v in blob.items() if k != "state_dict"}
+        cfg = dict(blob["config"])
+        cfg["modalities"] = tuple(cfg["modalities"])
+        cfg["label_range"] = tuple(cfg["label_range"])
+        self.config = TrainConfig(**cfg)
+        kw: dict[str, Any] = {"hidden": self.config.hidden, "heads": self.config.heads, "dropout": self.config.dropout}
+        if blob["head"] == "dubscore":
+            kw["layers"] = self.config.layers
+        self.model = build_network(blob["head"], blob["cue_dims"], blob["cue_modality"], **kw)
+        self.model.load_state_dict(blob["state_dict"])
+        self.model.eval()
+
+    @property
+    def encoder_ids(self) -> dict[str, str]:
+        return dict(self.info["encoder_ids"])
+
+    @property
+    def model_id(self) -> str:
+        return f"dubscore-{self.info['head']}:{Path(self.path).name} ({self.info['profile']} encoders)"
+
+    def check_encoders(self, encoder_ids: dict[str, str]) -> None:
+        """Refuse features from encoders other than those the checkpoint was trained with."""
+        wrong = []
+        for cue, want in self.encoder_ids.items():
+            have = encoder_ids.get(cue)
+            if have != want:
+                wrong.append(f"{cue}: checkpoint {want!r}, features {have!r}")
+        if wrong:
+            raise ConfigError(
+                f"{self.path}: trained with other encoders ({'; '.join(wrong)})",
+                hint=f"extract features with the {self.info['profile']} profile and the same models, or retrain",
+            )
+
+
+def load_checkpoint(path: str | os.PathLike[str], encoder_ids: dict[str, str] | None = None) -> DubScoreCheckpoint:
+    """Load a DubScore checkpoint; with ``encoder_ids``, refuse if they differ from the checkpoint's."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelLoadError(f"{p}: no such DubScore checkpoint", hint="train one with `dubkit train dubscore`")
+    try:
+        blob = torch.load(p, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds on a corrupt file
+        raise ModelLoadError(f"{p}: cannot read checkpoint ({exc.__class__.__name__}: {exc})") from None
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ModelLoadError(f"{p}: not a DubScore checkpoint", hint="train one with `dubkit train dubscore`")
+    if blob.get("version") != VERSION:
+        raise ModelLoadError(f"{p}: checkpoint version {blob.get('version')}, this dubkit reads {VERSION}")
+    ckpt = DubScoreCheckpoint(blob, str(p))
+    if encoder_ids is not None:
+        ckpt.check_encoders(encoder_ids)
+    return ckpt

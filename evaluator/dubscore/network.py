@@ -1,0 +1,223 @@
+"""The DubScore fusion networks.
+
+``dubscore`` (hierarchical, after the DubScore reference design): every cue vector is standardised,
+projected to the model width with a bottleneck adapter, gated by attention over the cues of its
+modality (intra-modal attention), scaled by a modality reliability gate, and the modality vectors
+(plus a learned summary token) go through a 3-layer, 4-head transformer encoder; the summary token's
+output feeds a regression head with a sigmoid, predicting DubScore on [0, 1] (rescaled to the MOS
+range by the caller).
+
+``avfusion`` (after Attentive AV-FusionNet): audio and video cue tokens attend to each other with
+bidirectional multi-head cross-attention, then self-attention runs over the joint tokens (text cue
+tokens join here when text is on) and a shallow head predicts the score.
+
+Both take ``feats`` (cue name -> ``(B, dim)`` tensor) and ``present`` (cue name -> ``(B,)`` bool) and
+accept ``off``: modalities to switch off (the ablation and relevance estimates use it). A modality
+with no present cue is masked, so any subset of A, V, T works at training and at inference.
+
+>>> import torch
+>>> net = DubScoreNet({"a": 4, "v": 3}, {"a": "A", "v": "V"}, hidden=16)
+>>> out = net({"a": torch.zeros(2, 4), "v": torch.zeros(2, 3)}, {"a": torch.ones(2, dtype=torch.bool),
+...           "v": torch.ones(2, dtype=torch.bool)})
+>>> tuple(out.score.shape), tuple(out.modality_in.shape)
+((2,), (2, 2, 16))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+MODALITY_ORDER = ("A", "V", "T")
+
+
+@dataclass
+class FusionOutput:
+    score: torch.Tensor  # (B,) in [0, 1]
+    modality_in: torch.Tensor  # (B, M, H) modality vectors before fusion
+    modality_out: torch.Tensor  # (B, M, H) after fusion
+    modality_mask: torch.Tensor  # (B, M) True where the modality is present and on
+    gates: torch.Tensor  # (B, M) reliability gates (ones for avfusion)
+    cue_weights: dict[str, torch.Tensor]  # modality -> (B, n_cues) attention weights
+
+
+class CueProjection(nn.Module):
+    """Standardise (buffers set from training data), project to ``hidden``, residual bottleneck adapter."""
+
+    def __init__(self, dim: int, hidden: int, bottleneck: int = 16, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+        self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, hidden), nn.LayerNorm(hidden))
+        self.adapter = nn.Sequential(nn.Linear(hidden, bottleneck), nn.GELU(), nn.Linear(bottleneck, hidden))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.proj((x - self.mean) / self.std)
+        return h + self.adapter(h)
+
+
+class _Base(nn.Module):
+    def __init__(self, cue_dims: dict[str, int], cue_modality: dict[str, str], hidden: int, dropout: float) -> None:
+        super().__init__()
+        self.cue_dims = dict(cue_dims)
+        self.cue_modality = dict(cue_modality)
+        self.modalities = [m for m in MODALITY_ORDER if m in self.cue_modality.values()]
+        self.cues_of = {m: [c for c in self.cue_dims if self.cue_modality[c] == m] for m in self.modalities}
+        self.hidden = hidden
+        self.proj = nn.ModuleDict({c: CueProjection(d, hidden, dropout=dropout) for c, d in self.cue_dims.items()})
+
+    def set_normalisation(self, mean: dict[str, torch.Tensor], std: dict[str, torch.Tensor]) -> None:
+        for c, p in self.proj.items():
+            p.mean.copy_(mean[c])
+            p.std.copy_(std[c].clamp_min(1e-4))
+
+    def _tokens(
+        self, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor], modality: str, off: set[str]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Projected cue tokens ``(B, n, H)`` of ``modality`` and their mask ``(B, n)`` (False when off)."""
+        names = self.cues_of[modality]
+        toks = torch.stack([self.proj[c](feats[c].float()) for c in names], dim=1)
+        mask = torch.stack([present[c].bool() for c in names], dim=1)
+        if modality in off:
+            mask = torch.zeros_like(mask)
+        return toks, mask
+
+
+def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    scores = scores.masked_fill(~mask, float("-inf"))
+    w = torch.softmax(scores, dim=-1)
+    return torch.nan_to_num(w, nan=0.0) * mask
+
+
+class DubScoreNet(_Base):
+    """Hierarchical fusion: cue adapters -> intra-modal attention gating -> reliability gates -> transformer."""
+
+    head_name = "dubscore"
+
+    def __init__(
+        self,
+        cue_dims: dict[str, int],
+        cue_modality: dict[str, str],
+        *,
+        hidden: int = 128,
+        layers: int = 3,
+        heads: int = 4,
+        dropout: float = 0.1,
+    ) -> None:
+        super().__init__(cue_dims, cue_modality, hidden, dropout)
+        self.attn = nn.ModuleDict(
+            {m: nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1)) for m in self.modalities}
+        )
+        self.reliability = nn.ModuleDict({m: nn.Linear(hidden, 1) for m in self.modalities})
+        self.modality_embed = nn.Parameter(torch.zeros(len(self.modalities), hidden))
+        self.summary = nn.Parameter(torch.zeros(1, 1, hidden))
+        layer = nn.TransformerEncoderLayer(hidden, heads, 2 * hidden, dropout, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        half = hidden // 2
+        self.head = nn.Sequential(
+            nn.LayerNorm(hidden), nn.Linear(hidden, half), nn.GELU(), nn.Dropout(dropout), nn.Linear(half, 1)
+        )
+
+    def forward(
+        self, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor], off: Iterable[str] = ()
+    ) -> FusionOutput:
+        off = set(off)
+        vecs, masks, gates, weights = [], [], [], {}
+        for m in self.modalities:
+            toks, mask = self._tokens(feats, present, m, off)
+            w = _masked_softmax(self.attn[m](toks).squeeze(-1), mask)
+            vec = (w.unsqueeze(-1) * toks).sum(dim=1)
+            g = torch.sigmoid(self.reliability[m](vec)).squeeze(-1)
+            vecs.append(vec * g.unsqueeze(-1))
+            masks.append(mask.any(dim=1))
+            gates.append(g)
+            weights[m] = w
+        mod_in = torch.stack(vecs, dim=1)
+        mod_mask = torch.stack(masks, dim=1)
+        b = mod_in.shape[0]
+        x = torch.cat([self.summary.expand(b, -1, -1), mod_in + self.modality_embed], dim=1)
+        pad = torch.cat([torch.zeros(b, 1, dtype=torch.bool, device=x.device), ~mod_mask], dim=1)
+        y = self.encoder(x, src_key_padding_mask=pad)
+        score = torch.sigmoid(self.head(y[:, 0]).squeeze(-1))
+        return FusionOutput(score, mod_in, y[:, 1:], mod_mask, torch.stack(gates, dim=1), weights)
+
+
+class AVFusionNet(_Base):
+    """Bidirectional A<->V cross-attention, then self-attention over the joint tokens, then a shallow head."""
+
+    head_name = "avfusion"
+
+    def __init__(
+        self,
+        cue_dims: dict[str, int],
+        cue_modality: dict[str, str],
+        *,
+        hidden: int = 128,
+        heads: int = 4,
+        dropout: float = 0.1,
+        layers: int = 1,
+    ) -> None:
+        super().__init__(cue_dims, cue_modality, hidden, dropout)
+        self.a2v = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
+        self.v2a = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
+        self.norm_a = nn.LayerNorm(hidden)
+        self.norm_v = nn.LayerNorm(hidden)
+        self.modality_embed = nn.Parameter(torch.zeros(len(self.modalities), hidden))
+        self.summary = nn.Parameter(torch.zeros(1, 1, hidden))
+        layer = nn.TransformerEncoderLayer(hidden, heads, 2 * hidden, dropout, batch_first=True, norm_first=True)
+        self.self_attn = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.head = nn.Sequential(nn.LayerNorm(hidden), nn.Linear(hidden, 1))
+
+    @staticmethod
+    def _cross(attn: nn.MultiheadAttention, q: torch.Tensor, kv: torch.Tensor, kv_mask: torch.Tensor) -> torch.Tensor:
+        """Cross-attention; rows whose keys are all absent get a zero update (no NaN)."""
+        any_key = kv_mask.any(dim=1)
+        safe = kv_mask | ~any_key.unsqueeze(1)
+        out, _ = attn(q, kv, kv, key_padding_mask=~safe)
+        return out * any_key.view(-1, 1, 1)
+
+    def forward(
+        self, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor], off: Iterable[str] = ()
+    ) -> FusionOutput:
+        off = set(off)
+        toks = {m: self._tokens(feats, present, m, off) for m in self.modalities}
+        b = next(iter(toks.values()))[0].shape[0]
+        fused = {m: t for m, (t, _) in toks.items()}
+        if "A" in toks and "V" in toks:
+            (a, am), (v, vm) = toks["A"], toks["V"]
+            fused["A"] = self.norm_a(a + self._cross(self.a2v, a, v, vm))
+            fused["V"] = self.norm_v(v + self._cross(self.v2a, v, a, am))
+        parts = [self.summary.expand(b, -1, -1)]
+        pads = [torch.zeros(b, 1, dtype=torch.bool, device=parts[0].device)]
+        spans = {}
+        start = 1
+        for i, m in enumerate(self.modalities):
+            parts.append(fused[m] + self.modality_embed[i])
+            pads.append(~toks[m][1])
+            spans[m] = (start, start + fused[m].shape[1])
+            start += fused[m].shape[1]
+        y = self.self_attn(torch.cat(parts, dim=1), src_key_padding_mask=torch.cat(pads, dim=1))
+        score = torch.sigmoid(self.head(y[:, 0]).squeeze(-1))
+
+        def pooled(t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            w = mask.float().unsqueeze(-1)
+            return (t * w).sum(1) / w.sum(1).clamp_min(1.0)
+
+        mod_in = torch.stack([pooled(*toks[m]) for m in self.modalities], dim=1)
+        mod_out = torch.stack([pooled(y[:, spans[m][0] : spans[m][1]], toks[m][1]) for m in self.modalities], dim=1)
+        mod_mask = torch.stack([toks[m][1].any(dim=1) for m in self.modalities], dim=1)
+        return FusionOutput(score, mod_in, mod_out, mod_mask, torch.ones_like(mod_mask, dtype=torch.float), {})
+
+
+HEADS = {"dubscore": DubScoreNet, "avfusion": AVFusionNet}
+
+
+def build_network(head: str, cue_dims: dict[str, int], cue_modality: dict[str, str], **kw: int | float) -> _Base:
+    from evaluator.errors import ConfigError
+
+    if head not in HEADS:
+        raise ConfigError(f"unknown DubScore head {head!r}", hint=f"choose one of {', '.join(HEADS)}")
+    return HEADS[head](cue_dims, cue_modality, **kw)
