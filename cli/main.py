@@ -28,6 +28,7 @@ main.add_command(compare)
 main.add_command(__import__("cli.library", fromlist=["library"]).library)
 main.add_command(__import__("cli.cot", fromlist=["cot"]).cot)
 main.add_command(__import__("cli.train", fromlist=["train"]).train)
+main.add_command(__import__("cli.ratings", fromlist=["ratings"]).ratings)
 
 if __name__ == "__main__":
     main()

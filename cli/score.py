@@ -45,6 +45,9 @@ def _options(pairs: tuple[str, ...], flag: str) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--list", "list_only", is_flag=True, help="List the metrics with their specs and exit.")
+@click.option("--model", "model_ckpt", type=click.Path(path_type=Path), help="DubScore checkpoint: add dubscore.")
+@click.option("--proxy-weights", type=click.Path(path_type=Path), help="Learned proxy weights (default: equal).")
+@click.option("--feature-cache", type=click.Path(path_type=Path), help="DubScore feature cache directory.")
 @handle_errors
 def score(
     input_path: Path,
@@ -63,6 +66,9 @@ def score(
     as_json: bool,
     quiet: bool,
     list_only: bool,
+    model_ckpt: Path | None = None,
+    proxy_weights: Path | None = None,
+    feature_cache: Path | None = None,
 ) -> None:
     """Score dubbed INPUT: a video or audio file, a dubkit project directory, or a CSV/JSONL list of clips."""
     from cli.progress import progress_bar
@@ -94,10 +100,14 @@ def score(
     )
     out_dir = out or input_path.with_name(input_path.name.rstrip("/") + ".scores")
     total = steps(items, config, scorer)
+    from evaluator.dubscore.scoring import row_annotator
+
+    annotate = row_annotator(model_ckpt, proxy_weights, feature_cache)
     with progress_bar(total, "scoring", "step", enabled=not (quiet or as_json)) as bar:
         summary = run_score(
-            items, out_dir, config, source=str(input_path), progress=lambda _: bar.update(1), scorer=scorer
-        )
+            items, out_dir, config, source=str(input_path), progress=lambda _: bar.update(1), scorer=scorer,
+            annotate=annotate,
+        )  # fmt: skip
     summary["out"] = str(out_dir)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
@@ -110,6 +120,10 @@ def score(
                 value += f" [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}]"
             why = f"  ({'; '.join(e['skipped'])})" if e["n"] == 0 and e.get("skipped") else ""
             click.echo(f"  {name:<18} {value:<28} {e.get('backend')}{why}")
+    for key in ("dubscore", "proxy_mos"):
+        if summary.get(key):
+            e = summary[key]
+            click.echo(f"{key}: mean {e['mean']:.3f} over {e['n']} items ({e['source']})")
     click.echo(f"wrote {out_dir}/scores.jsonl, summary.json, summary.csv")
 
 

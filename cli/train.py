@@ -84,3 +84,6 @@ def synth(
             f"{summary['checkpoint']}: {summary['steps']} steps, flow loss "
             f"{summary['loss_before']['flow_loss']:.4f} -> {summary['loss_after']['flow_loss']:.4f}"
         )
+
+
+train.add_command(__import__("cli.train_dubscore", fromlist=["dubscore"]).dubscore)

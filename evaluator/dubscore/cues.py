@@ -20,6 +20,8 @@ face_motion    V    mouth-opening statistics of the largest face (mean, std, mea
 scene          V    the 24 scene statistics of :mod:`evaluator.encoders.scene_visual`
 script         T    MiniLM-L6 sentence embedding of the target text (384)
 transcript     T    MiniLM-L6 embedding of the ASR transcript (384) + cosine to the script (1)
+audio_metrics  A    spk_sim, emo_sim, mcd, log_f0_rmse, DNSMOS x4 from the metric suite (8)
+text_metrics   T    wer, cer, semantic_sim from the metric suite (3)
 =============  ===  ==========================================================================
 
 Clips without the input a cue needs (no video, no text) get a zero vector and a ``present`` flag of
@@ -368,3 +370,61 @@ class TranscriptCue(CueEncoder):
         if "_asr" in self.__dict__:
             self._asr.unload()
         self.__dict__.pop("_asr", None)
+
+
+class MetricsCue(CueEncoder):
+    """Objective metrics of the suite as one cue (raw values; a skipped metric gives 0)."""
+
+    metric_names: ClassVar[tuple[str, ...]] = ()
+    optional_inputs = ("reference", "voice", "text")
+
+    @cached_property
+    def _families(self) -> dict[str, Any]:
+        from evaluator.metrics import create_metric, family_of
+
+        fams: dict[str, Any] = {}
+        for n in self.metric_names:
+            fam = family_of(n)
+            if fam not in fams:
+                fams[fam] = create_metric(n)
+        return fams
+
+    @property
+    def encoder_id(self) -> str:
+        from evaluator.metrics import family_of
+
+        models = sorted({self._families[family_of(n)].spec(n).model_id for n in self.metric_names})
+        return f"metrics:{','.join(self.metric_names)} ({'; '.join(models)})"
+
+    @property
+    def dim(self) -> int:
+        return len(self.metric_names)
+
+    def encode(self, item: ScoreItem) -> np.ndarray:
+        from evaluator.metrics import family_of
+
+        out = []
+        for n in self.metric_names:
+            v = self._families[family_of(n)].score(item, [n])[n].value
+            out.append(0.0 if v is None or not np.isfinite(v) else float(v))
+        return np.asarray(out, np.float32)
+
+    def unload(self) -> None:
+        for f in self.__dict__.get("_families", {}).values():
+            f.unload()
+        self.__dict__.pop("_families", None)
+
+
+class AudioMetricsCue(MetricsCue):
+    name = "audio_metrics"
+    modality = "A"
+    inputs = ("audio",)
+    metric_names = ("spk_sim", "emo_sim", "mcd", "log_f0_rmse", "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl",
+                    "dnsmos_p808")  # fmt: skip
+
+
+class TextMetricsCue(MetricsCue):
+    name = "text_metrics"
+    modality = "T"
+    inputs = ("audio", "text")
+    metric_names = ("wer", "cer", "semantic_sim")

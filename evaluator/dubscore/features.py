@@ -7,7 +7,7 @@ re-extract, and a changed model or clip never reuses a stale vector.
 >>> sorted(PROFILES)
 ['offline', 'paper']
 >>> [c for c in PROFILES["offline"] if CUE_MODALITY[c] == "T"]
-['script', 'transcript']
+['script', 'transcript', 'text_metrics']
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ for _name, _target in {
     "scene": "evaluator.dubscore.cues:SceneCue",
     "script": "evaluator.dubscore.cues:ScriptCue",
     "transcript": "evaluator.dubscore.cues:TranscriptCue",
+    "audio_metrics": "evaluator.dubscore.cues:AudioMetricsCue",
+    "text_metrics": "evaluator.dubscore.cues:TextMetricsCue",
     "wav2vec2": "evaluator.dubscore.paper_cues:Wav2Vec2Cue",
     "ecapa": "evaluator.dubscore.paper_cues:EcapaCue",
     "emotion2vec": "evaluator.dubscore.paper_cues:Emotion2VecCue",
@@ -51,13 +53,25 @@ for _name, _target in {
     CUES.register(_name, _target)
 
 PROFILES: dict[str, tuple[str, ...]] = {
-    "offline": ("voice", "prosody", "quality", "expression", "face_motion", "scene", "script", "transcript"),
+    "offline": (
+        "voice",
+        "prosody",
+        "quality",
+        "audio_metrics",
+        "expression",
+        "face_motion",
+        "scene",
+        "script",
+        "transcript",
+        "text_metrics",
+    ),
     "paper": ("wav2vec2", "ecapa", "emotion2vec", "timesformer", "face_expression", "sbert_script", "sbert_transcript"),
 }
 CUE_MODALITY = {
     "voice": "A", "prosody": "A", "quality": "A", "wav2vec2": "A", "ecapa": "A", "emotion2vec": "A",
     "expression": "V", "face_motion": "V", "scene": "V", "timesformer": "V", "face_expression": "V",
-    "script": "T", "transcript": "T", "sbert_script": "T", "sbert_transcript": "T",
+    "script": "T", "transcript": "T", "sbert_script": "T", "sbert_transcript": "T", "audio_metrics": "A",
+    "text_metrics": "T",
 }  # fmt: skip
 
 

@@ -147,12 +147,14 @@ def score(
     source: str = "",
     progress: Callable[[int], None] | None = None,
     scorer: Scorer | None = None,
+    annotate: Callable[[dict[str, dict[str, Any]], list[ScoreItem]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Score ``items`` into ``out_dir`` (scores.jsonl, summary.json, summary.csv); returns the summary.
 
     Rows are rewritten atomically after each item. With ``config.resume`` the metrics already in
     ``scores.jsonl`` are kept; with ``one_model_at_a_time`` each metric family runs over every item
-    and is unloaded before the next family loads.
+    and is unloaded before the next family loads. ``annotate(rows, items)`` may add entries to the rows
+    after the metrics (DubScore, proxy MOS); what it returns is added to the summary.
     """
     out = Path(out_dir)
     rows_path = out / ROWS_NAME
@@ -196,6 +198,9 @@ def score(
     if config.one_model_at_a_time and last_family is not None:
         scorer.families[last_family].unload()
 
+    added = annotate(rows, items) if annotate is not None else {}
+    if annotate is not None:
+        flush()
     all_rows = list(rows.values())
     specs = scorer.specs()
     summary = {
@@ -205,6 +210,7 @@ def score(
         "specs": specs,
         "config": _json_safe(asdict(config)),
         "seconds_per_family": {k: round(v, 3) for k, v in scorer.seconds.items()},
+        **added,
     }
     write_json(out / SUMMARY_NAME, summary)
     write_text(out / SUMMARY_CSV_NAME, summary_csv(summary["summary"]))

@@ -54,7 +54,9 @@ def test_dubscore_gates() -> None:
     w = out.cue_weights["A"]
     assert w.shape == (5, 2)
     assert torch.allclose(w.sum(dim=1), torch.ones(5), atol=1e-6)  # attention over a modality's cues sums to 1
-    assert float(w[1, 1].detach()) == 0.0 and float(w[1, 0].detach()) == pytest.approx(1.0)  # an absent cue gets no weight
+    assert float(w[1, 1].detach()) == 0.0 and float(w[1, 0].detach()) == pytest.approx(  # noqa: E501
+        1.0
+    )  # an absent cue gets no weight
     assert out.gates.shape == (5, 3) and torch.all((out.gates > 0) & (out.gates < 1))
 
 
@@ -76,7 +78,7 @@ def _synthetic_table(n: int = 96, seed: int = 0) -> tuple[FeatureTable, np.ndarr
     """A carries the label (through a1), V and T are noise."""
     rng = np.random.default_rng(seed)
     a1 = rng.normal(size=(n, 6)).astype(np.float32)
-    y = 3.0 + 0.9 * np.tanh(a1[:, 0] + 0.5 * a1[:, 1])
+    y = 3.0 + 0.9 * np.tanh(a1[:, 0] + 0.5 * a1[:, 1])  # noqa: E501
     cues = {"a1": a1, "a2": rng.normal(size=(n, 4)).astype(np.float32),
             "v1": rng.normal(size=(n, 5)).astype(np.float32), "t1": rng.normal(size=(n, 3)).astype(np.float32)}  # fmt: skip
     present = {k: np.ones(n, bool) for k in cues}

@@ -1,0 +1,93 @@
+"""``dubkit ratings``: import human ratings (MOS, reliability) and propose the clips to rate next."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cli.errors import handle_errors
+
+
+@click.group()
+def ratings() -> None:
+    """Collect human ratings for DubScore: import them, choose what to rate next."""
+
+
+@ratings.command("import")
+@click.argument("ratings_csv", type=click.Path(path_type=Path))
+@click.option("--clips", type=click.Path(path_type=Path), help="CLIPS.csv to add a mos column to (written to --out).")
+@click.option(
+    "--scores", type=click.Path(path_type=Path), help="dubkit score rows (scores.jsonl): learn proxy weights."
+)
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("ratings_out"), show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def import_(ratings_csv: Path, clips: Path | None, scores: Path | None, out: Path, as_json: bool) -> None:
+    """Read RATINGS_CSV (clip, rater, overall, sync, speaker, clarity, emotion, prosody): MOS per clip,
+    Cronbach's alpha, ICC(1), ICC(2); with --scores also the proxy weights fitted to these MOS."""
+    import csv
+    import io
+
+    from evaluator.dubscore.ratings import Ratings
+    from evaluator.fileio import write_json, write_text
+
+    r = Ratings.read(ratings_csv)
+    mos = r.mos()
+    rel = r.reliability()
+    result = {"ratings": str(ratings_csv), "reliability": rel, "mos_file": str(out / "mos.json")}
+    write_json(out / "mos.json", mos)
+    if clips is not None:
+        from evaluator.dubscore.data import read_rows
+
+        rows = read_rows(clips)
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, [*[k for k in rows[0] if k != "mos"], "mos"])
+        w.writeheader()
+        for row in rows:
+            cid = row.get("id") or Path(row["audio"]).stem
+            row["mos"] = f"{mos[cid]['mos']:.4f}" if cid in mos else ""
+            w.writerow(row)
+        write_text(out / clips.name, buf.getvalue())
+        result["clips_file"] = str(out / clips.name)
+    if scores is not None:
+        from evaluator.dubscore.proxy import DEFAULT_ANCHORS, ProxyWeights
+        from evaluator.dubscore.ratings_io import rated_metrics
+
+        x, y, names = rated_metrics(scores, mos, list(DEFAULT_ANCHORS))
+        w8 = ProxyWeights.learn(x, y, names)
+        w8.save(out / "proxy_weights.json")
+        result["proxy_weights"] = {
+            "file": str(out / "proxy_weights.json"),
+            "weights": dict(zip(names, w8.weights, strict=True)),
+        }
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"{rel['clips']} clips, {rel['raters']} raters, {rel['ratings']} ratings")
+    for k in ("icc1", "icc2", "alpha_raters", "alpha_aspects"):
+        v = rel[k]
+        click.echo(f"  {k:<14} {'n/a' if v is None else f'{v:.3f}'}")
+    click.echo(f"wrote {out / 'mos.json'}" + (f", {result['clips_file']}" if clips else ""))
+
+
+@ratings.command("next")
+@click.option("--scores", required=True, type=click.Path(path_type=Path), help="dubkit score rows (scores.jsonl).")
+@click.option("--ratings", "ratings_csv", type=click.Path(path_type=Path), help="Ratings collected so far.")
+@click.option("--budget", required=True, type=click.IntRange(1), help="How many clips to propose.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def next_(scores: Path, ratings_csv: Path | None, budget: int, seed: int, as_json: bool) -> None:
+    """Propose BUDGET clips to rate next: bootstrap uncertainty of the proxy, filtered for diversity."""
+    from evaluator.dubscore.ratings import Ratings
+    from evaluator.dubscore.ratings_io import propose_from_scores
+
+    mos = Ratings.read(ratings_csv).mos() if ratings_csv else {}
+    picked = propose_from_scores(scores, mos, budget, seed=seed)
+    if as_json:
+        click.echo(json.dumps({"next": picked, "rated": len(mos)}))
+        return
+    for cid in picked:
+        click.echo(cid)

@@ -1,0 +1,101 @@
+"""``dubkit train dubscore``: stage 1 on proxy labels, stage 2 on human MOS; k-fold CV, ablation, intervals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from cli.errors import handle_errors
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        k, sep, val = v.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{v!r} is not CUE=PATH", param_hint="--encoder-model")
+        out[k.strip()] = val.strip()
+    return out
+
+
+@click.command("dubscore")
+@click.option("--data", required=True, type=click.Path(path_type=Path), help="CLIPS.csv (dubkit score list + labels).")
+@click.option("--stage", type=click.Choice(["proxy", "human"]), default="proxy", show_default=True)
+@click.option("--init", "init", type=click.Path(path_type=Path), help="Checkpoint to fine-tune (stage 2 from stage 1).")
+@click.option("--folds", default=4, show_default=True, help="k of the k-fold cross-validation.")
+@click.option("--modalities", default="A,V,T", show_default=True, help="Any subset of A,V,T.")
+@click.option("--head", type=click.Choice(["dubscore", "avfusion"]), default="dubscore", show_default=True)
+@click.option("--profile", type=click.Choice(["offline", "paper"]), default="offline", show_default=True)
+@click.option("--encoder-model", "encoder_models", multiple=True, help="CUE=DIR_OR_HUB_ID, e.g. wav2vec2=/m/w2v.")
+@click.option("--proxy-weights", type=click.Path(path_type=Path), help="Learned proxy weights (stage proxy).")
+@click.option("--feature-cache", type=click.Path(path_type=Path), help="Feature cache (default $DUBKIT_CACHE).")
+@click.option("--epochs", default=60, show_default=True)
+@click.option("--lr", default=1e-3, show_default=True)
+@click.option("--hidden", default=64, show_default=True)
+@click.option("--loss-lambda", default=0.6, show_default=True, help="avfusion: lambda*(1-CCC)+(1-lambda)*RMSE.")
+@click.option("--finetune-encoders", is_flag=True, help="Train LoRA adapters of the paper transformer encoders.")
+@click.option("--lora-rank", default=8, show_default=True)
+@click.option("--no-ablation", is_flag=True, help="Skip the modality ablation table.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("dubscore_run"), show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def dubscore(
+    data: Path, stage: str, init: Path | None, folds: int, modalities: str, head: str, profile: str,
+    encoder_models: tuple[str, ...], proxy_weights: Path | None, feature_cache: Path | None, epochs: int, lr: float,
+    hidden: int, loss_lambda: float, finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int, out: Path,
+    as_json: bool, quiet: bool,
+) -> None:  # fmt: skip
+    """Train DubScore on DATA: CV report (PCC, SRCC, MSE per fold), ablation, PICP@90%, checkpoint in OUT."""
+    from tqdm import tqdm
+
+    from evaluator.dubscore.api import train_from_csv
+    from evaluator.dubscore.features import parse_modalities
+    from evaluator.dubscore.training import TrainConfig
+    from evaluator.errors import ConfigError
+
+    if finetune_encoders:
+        from evaluator.dubscore.finetune import check_finetune
+
+        check_finetune(profile, lora_rank)
+    cfg = TrainConfig(head=head, modalities=parse_modalities(modalities), hidden=hidden, epochs=epochs, lr=lr,
+                      folds=folds, seed=seed, loss_lambda=loss_lambda)  # fmt: skip
+    if stage == "human" and init is None and not quiet:
+        click.echo("note: stage human without --init trains from scratch on the ratings", err=True)
+    bars: dict[str, tqdm] = {}
+
+    def progress(what: str, done: int, total: int) -> None:
+        if what not in bars:
+            bars[what] = tqdm(total=total, desc=what, file=sys.stderr, disable=quiet or as_json, leave=False)
+        bars[what].n = done
+        bars[what].refresh()
+
+    try:
+        report = train_from_csv(data, out, cfg, stage=stage, init=init, profile=profile,
+                                models=_pairs(encoder_models), cache_dir=feature_cache, proxy_weights=proxy_weights,
+                                run_ablation=not no_ablation, progress=progress)  # fmt: skip
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    finally:
+        for b in bars.values():
+            b.close()
+    if as_json:
+        click.echo(json.dumps(report, default=float))
+        return
+    click.echo(f"{report['clips']} clips, stage {stage}, labels: {report['labels']}")
+    click.echo("fold   PCC     SRCC    MSE")
+    for f in report["folds"]:
+        click.echo(f"{f['fold']:<6} {f['pcc']:.3f}   {f['srcc']:.3f}   {f['mse']:.3f}")
+    o = report["overall"]
+    click.echo(f"all    {o['pcc']:.3f}   {o['srcc']:.3f}   {o['mse']:.3f}")
+    iv = report["intervals"]
+    click.echo(f"{iv['coverage']:.0%} intervals ({iv['method']}): PICP {iv['picp']:.3f}, MPIW {iv['mpiw']:.3f}")
+    if report["ablation"]:
+        click.echo("modalities  PCC     SRCC    MSE")
+        for r in report["ablation"]:
+            click.echo(f"{r['modalities']:<11} {r['pcc']:.3f}   {r['srcc']:.3f}   {r['mse']:.3f}")
+    click.echo(f"wrote {report['checkpoint']} and {out / 'report.json'}")

@@ -1,0 +1,102 @@
+"""Proxy MOS weights, calibration, active learning; ratings reliability on known examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evaluator.dubscore.active import k_center, run_active_learning
+from evaluator.dubscore.proxy import Normaliser, ProxyWeights, calibration, learn_weights
+from evaluator.dubscore.ratings import Ratings, cronbach_alpha, icc1, icc2
+from evaluator.errors import ConfigError
+
+
+def test_pcc_optimisation_recovers_known_weights() -> None:
+    rng = np.random.default_rng(3)
+    z = rng.random((400, 4))
+    w_true = np.array([0.5, 0.3, 0.0, 0.2])
+    y = 1 + 4 * (z @ w_true) + rng.normal(0, 0.02, 400)
+    w = learn_weights(z, y)
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(w, w_true, atol=0.03)
+
+
+def test_proxy_learn_direction_roundtrip_and_equal_is_uncalibrated() -> None:
+    rng = np.random.default_rng(0)
+    wer = rng.random(60)
+    dns = 1 + 4 * rng.random(60)
+    y = 5 - 3 * wer + 0.2 * dns
+    x = np.column_stack([wer, dns])
+    p = ProxyWeights.learn(x, y, ["wer", "dnsmos_ovrl"])
+    assert p.calibrated and p.weights[0] > p.weights[1]
+    assert np.corrcoef(p.mos(x), y)[0, 1] > 0.95  # wer was flipped: lower is better
+    again = ProxyWeights.from_dict(p.to_dict())
+    np.testing.assert_allclose(again.mos(x), p.mos(x))
+    eq = ProxyWeights.equal(["wer", "dnsmos_ovrl"])
+    assert not eq.calibrated and "uncalibrated" in eq.source
+    assert eq.mos(np.array([[0.0, 5.0]]))[0] == pytest.approx(5.0)
+    assert eq.mos(np.array([[np.nan, 5.0]]))[0] == pytest.approx(1 + 4 * 0.75)  # missing -> 0.5
+    with pytest.raises(ConfigError, match="no default proxy anchors"):
+        Normaliser.default(["made_up"])
+
+
+def test_calibration_of_a_well_specified_gaussian() -> None:
+    rng = np.random.default_rng(1)
+    mu = rng.normal(3, 0.5, 4000)
+    y = mu + rng.normal(0, 0.4, 4000)
+    draws = mu[None] + rng.normal(0, 0.01, (20, 4000))
+    cal = calibration(draws, 0.4, y, 0.9)
+    assert cal["picp"] == pytest.approx(0.9, abs=0.02)
+    assert cal["ece"] < 0.02 and cal["apv"] == pytest.approx(0.16, abs=0.01)
+    assert cal["mpiw"] == pytest.approx(2 * 1.645 * 0.4, abs=0.02)
+    assert calibration(draws, 0.1, y, 0.9)["picp"] < 0.5  # overconfident
+
+
+def test_k_center_and_active_learning_spend_the_budget() -> None:
+    cond = np.array([[0.0], [0.1], [5.0], [10.0], [0.2]])
+    assert sorted(k_center(cond, [0], [1, 2, 3, 4], 2)) == [2, 3]
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.random(80), 1 + 4 * rng.random(80)])
+    y = 5 - 3 * x[:, 0] + 0.1 * rng.normal(size=80)
+    asked: list[int] = []
+
+    def rate(idx: list[int]) -> np.ndarray:
+        asked.extend(idx)
+        return y[idx]
+
+    r = run_active_learning(x, x, ["wer", "dnsmos_ovrl"], rate, 30, seed=0)
+    assert len(asked) == len(set(asked)) == 30 and [s["rated"] for s in r.stages] == [10, 20, 30]
+    assert r.proxy.weights[0] > 0.8
+
+
+def test_icc_and_alpha_on_known_examples() -> None:
+    # Shrout & Fleiss (1979) table 2: ICC(1,1) = .17, ICC(2,1) = .29
+    m = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
+    assert icc1(m) == pytest.approx(0.166, abs=0.005)
+    assert icc2(m) == pytest.approx(0.290, abs=0.005)
+    # perfectly consistent items: alpha 1; parallel items with a constant offset still 1
+    assert cronbach_alpha(np.array([[1, 2], [2, 3], [3, 4], [5, 6]], float)) == pytest.approx(1.0)
+    items = np.array([[1, 3, 2], [2, 2, 3], [3, 5, 4], [4, 4, 5]], float)
+    k = 3
+    want = k / (k - 1) * (1 - items.var(0, ddof=1).sum() / items.sum(1).var(ddof=1))
+    assert cronbach_alpha(items) == pytest.approx(want)
+
+
+def test_ratings_csv(tmp_path) -> None:
+    m = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]], float)
+    m = 1 + 4 * (m - 1) / 9  # onto 1-5; ICC is invariant to a linear map
+    lines = ["clip,rater,overall,sync,speaker,clarity,emotion,prosody"]
+    for i, row in enumerate(m):
+        for j, v in enumerate(row):
+            lines.append(f"c{i},r{j},{v},{v},{v},{v},{v},{v}")
+    p = tmp_path / "r.csv"
+    p.write_text("\n".join(lines) + "\n")
+    r = Ratings.read(p)
+    rel = r.reliability()
+    assert rel["icc1"] == pytest.approx(0.166, abs=0.005) and rel["icc2"] == pytest.approx(0.290, abs=0.005)
+    assert rel["alpha_aspects"] == pytest.approx(1.0)
+    assert r.mos()["c0"]["mos"] == pytest.approx(m[0].mean())
+    bad = tmp_path / "bad.csv"
+    bad.write_text("clip,rater,overall\nc0,r0,7\n")
+    with pytest.raises(ConfigError, match="line 2: overall=7"):
+        Ratings.read(bad)
