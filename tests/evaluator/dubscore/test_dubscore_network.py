@@ -78,9 +78,9 @@ def _synthetic_table(n: int = 96, seed: int = 0) -> tuple[FeatureTable, np.ndarr
     """A carries the label (through a1), V and T are noise."""
     rng = np.random.default_rng(seed)
     a1 = rng.normal(size=(n, 6)).astype(np.float32)
-    y = 3.0 + 0.9 * np.tanh(a1[:, 0] + 0.5 * a1[:, 1])  # noqa: E501
+    y = 3.0 + 0.9 * np.tanh(a1[:, 0] + 0.5 * a1[:, 1])
     cues = {"a1": a1, "a2": rng.normal(size=(n, 4)).astype(np.float32),
-            "v1": rng.normal(size=(n, 5)).astype(np.float32), "t1": rng.normal(size=(n, 3)).astype(np.float32)}  # fmt: skip
+            "v1": rng.normal(size=(n, 5)).astype(np.float32), "t1": rng.normal(size=(n, 3)).astype(np.float32)}  # fmt: skip  # noqa: E501
     present = {k: np.ones(n, bool) for k in cues}
     ids = [f"c{i}" for i in range(n)]
     return FeatureTable(ids, cues, present, {k: f"test:{k}" for k in cues}, "test", dict(MOD)), y
