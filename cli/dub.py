@@ -73,7 +73,12 @@ def _parse_lines(value: str | None) -> frozenset[int]:
 )
 @click.option("--f5-control", type=click.Path(path_type=Path), help="Trained F5 control branch (dubkit train synth).")
 @click.option("--candidates", default=1, show_default=True, help="Candidates drawn per line; the best-scoring is kept.")
-@click.option("--min-score", type=float, help="Re-draw a line whose best candidate scores under this (0-1 proxy).")
+@click.option(
+    "--min-score", type=float, help="Re-draw a line whose best candidate scores under this (proxy: 0-1; DubScore: MOS)."
+)
+@click.option(
+    "--dubscore-model", type=click.Path(path_type=Path), help="Score candidates with this DubScore checkpoint."
+)
 @click.option(
     "--source-script",
     type=click.Path(path_type=Path),
@@ -117,6 +122,7 @@ def dub(
     f5_control: Path | None,
     candidates: int,
     min_score: float | None,
+    dubscore_model: Path | None,
     source_script: Path | None,
     cot: str,
     cot_url: str | None,
@@ -181,6 +187,7 @@ def dub(
         same_speaker=same_speaker,
         candidates=candidates,
         min_score=min_score,
+        dubscore_model=dubscore_model,
     )
     if candidates < 1:
         raise click.BadParameter("must be at least 1", param_hint="--candidates")

@@ -214,3 +214,48 @@ class ProxyScorer:
         score = sum(self.weights[c] * v for c, v in comps.items()) / total
         details["proxy"] = {"components": comps, "weights": {c: self.weights[c] for c in comps}, "scorer": "proxy-v1"}
         return score, details
+
+
+class DubScoreScorer:
+    """Scores a candidate with a trained DubScore checkpoint (``dubkit train dubscore``).
+
+    The score is DubScore's prediction on the MOS scale (so ``--min-score`` is on that scale too);
+    the details carry its interval, modality relevance and model id. The candidate's audio is scored
+    with the line's span of the video and its text, as the checkpoint's modalities need.
+    """
+
+    def __init__(
+        self,
+        checkpoint: str | Path,
+        text: str,
+        *,
+        video_span: tuple[str, float, float] | None = None,
+        reference: str | Path | None = None,
+        lang: str = "en",
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        self.checkpoint = str(checkpoint)
+        self.text = text
+        self.video_span = video_span
+        self.reference = reference
+        self.lang = lang
+        self.cache_dir = cache_dir
+
+    def __call__(self, speech: Speech) -> tuple[float, dict[str, Any]]:
+        from evaluator.dubscore.api import score_with_model
+        from evaluator.metrics.item import ScoreItem, Source
+
+        video = None
+        if self.video_span is not None:
+            path, start, end = self.video_span
+            video = Source.of_file(path, start, end)
+        item = ScoreItem(
+            "candidate",
+            audio_src=Source.of_array(speech.audio, speech.sr),
+            voice_src=Source.of_file(self.reference) if self.reference is not None else None,
+            video=video,
+            text=self.text,
+            lang=self.lang,
+        )
+        result = score_with_model([item], self.checkpoint, cache_dir=self.cache_dir)["candidate"]
+        return float(result["value"]), {"dubscore": result}

@@ -42,6 +42,7 @@ class DubConfig:
     same_speaker: bool = False
     candidates: int = 1  # generate-score loop: candidates drawn per line
     min_score: float | None = None  # re-draw a line whose best candidate scores under this
+    dubscore_model: Path | None = None  # score candidates with DubScore instead of the proxy
 
     def resolved_project(self) -> Path:
         return self.project if self.project is not None else self.output.with_suffix(".dubkit")

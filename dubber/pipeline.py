@@ -497,7 +497,19 @@ class Dubber:
             return rel
 
         voice = project / speaker.reference if speaker is not None and speaker.reference else None
-        scorer = ProxyScorer(cue.text, cue.duration, reference=voice, lang=cfg.lang, metrics=self._metrics)
+        if cfg.dubscore_model is not None:
+            from dubber.candidates import DubScoreScorer
+
+            scorer: Any = DubScoreScorer(
+                cfg.dubscore_model,
+                cue.text,
+                video_span=(str(cfg.video), cue.start, cue.end),
+                reference=voice,
+                lang=cfg.lang,
+                cache_dir=project / "features",
+            )
+        else:
+            scorer = ProxyScorer(cue.text, cue.duration, reference=voice, lang=cfg.lang, metrics=self._metrics)
         result = generate_and_score(
             generate,
             scorer,
@@ -510,7 +522,7 @@ class Dubber:
         best = drawn[result.best.params.seed]
         scores = {
             "candidate_score": round(result.best.score, 4),
-            "scorer": "proxy-v1",
+            "scorer": f"dubscore:{Path(cfg.dubscore_model).name}" if cfg.dubscore_model else "proxy-v1",
             "passed": result.passed,
             "rounds": result.rounds,
             **_jsonable_tree(result.best.details),

@@ -124,3 +124,62 @@ def test_f5_tiny_model_end_to_end(demo_episode, tmp_path):
         assert 0.8 - 1e-3 <= f["ratio"] <= 1.25 + 1e-3
         assert f["overrun_ms"] == 0
     assert out.is_file()
+
+
+def test_candidates_scored_by_a_dubscore_checkpoint(demo_episode, espeak, tmp_path):
+    from evaluator.impairments import add_noise
+    from evaluator.media import resample, write_wav
+
+    sentences = ["Good morning to you.", "The port is closed.", "We leave at six.", "See you at the station."]
+    rows = ["id,audio,text,lang,mos"]
+    for i in range(8):
+        speech = espeak.synthesize(sentences[i % 4], "en")
+        snr = [40, 20, 8, 0][i // 2]
+        write_wav(tmp_path / f"c{i}.wav", add_noise(resample(speech.audio, speech.sr, 16000), snr, seed=i), 16000)
+        rows.append(f"c{i},c{i}.wav,{sentences[i % 4]},en,{1.5 + snr / 12:.3f}")
+    (tmp_path / "clips.csv").write_text("\n".join(rows) + "\n")
+    run(
+        "train",
+        "dubscore",
+        "--data",
+        tmp_path / "clips.csv",
+        "--stage",
+        "human",
+        "--modalities",
+        "A",
+        "--folds",
+        "2",
+        "--epochs",
+        "3",
+        "--hidden",
+        "16",
+        "--no-ablation",
+        "-o",
+        tmp_path / "ds",
+        "-q",
+    )
+    out = tmp_path / "d.mp4"
+    summary = json.loads(
+        run(
+            "dub",
+            demo_episode.video,
+            "--script",
+            demo_episode.script,
+            "-o",
+            out,
+            "--cot",
+            "none",
+            "--lines",
+            "1",
+            "--candidates",
+            "2",
+            "--dubscore-model",
+            tmp_path / "ds" / "dubscore.pt",
+            "--json",
+        ).stdout
+    )
+    line = load_manifest(summary["project"]).lines[0]
+    assert line.scores["scorer"] == "dubscore:dubscore.pt"
+    chosen = [c for c in line.candidates if c.chosen]
+    assert len(chosen) == 1 and chosen[0].score == max(c.score for c in line.candidates)
+    assert 1.0 <= chosen[0].score <= 5.0 and "A" in chosen[0].scores["dubscore"]["relevance"]
