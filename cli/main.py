@@ -7,8 +7,12 @@ import warnings
 
 import click
 
+from cli.cot import cot
 from cli.dub import dub
+from cli.library import library
+from cli.ratings import ratings
 from cli.score import compare, score
+from cli.train import train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,10 +29,10 @@ def main(verbose: int) -> None:
 main.add_command(dub)
 main.add_command(score)
 main.add_command(compare)
-main.add_command(__import__("cli.library", fromlist=["library"]).library)
-main.add_command(__import__("cli.cot", fromlist=["cot"]).cot)
-main.add_command(__import__("cli.train", fromlist=["train"]).train)
-main.add_command(__import__("cli.ratings", fromlist=["ratings"]).ratings)
+main.add_command(library)
+main.add_command(cot)
+main.add_command(train)
+main.add_command(ratings)
 
 if __name__ == "__main__":
     main()
