@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cli.errors import handle_errors
+from cli.train_dubscore import dubscore
 
 
 @click.group()
@@ -86,4 +87,4 @@ def synth(
         )
 
 
-train.add_command(__import__("cli.train_dubscore", fromlist=["dubscore"]).dubscore)
+train.add_command(dubscore)
