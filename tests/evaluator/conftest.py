@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
-OTHER_SENTENCE = "Please call my office tomorrow morning about the new contract."
-SR = 22050
+from metric_helpers import OTHER_SENTENCE, SENTENCE
 
 
 @pytest.fixture(scope="session")

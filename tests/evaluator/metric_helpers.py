@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SR
+# shared with conftest.py; test modules import them from here (two folders have a conftest.py)
+SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+OTHER_SENTENCE = "Please call my office tomorrow morning about the new contract."
+SR = 22050
 
 W, H = 256, 300
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import jiwer
 import numpy as np
 import pytest
-from conftest import OTHER_SENTENCE, SENTENCE, SR
-from metric_helpers import item, value
+from metric_helpers import OTHER_SENTENCE, SENTENCE, SR, item, value
 
 from evaluator import impairments as imp
 from evaluator.metrics.text import normalize_text

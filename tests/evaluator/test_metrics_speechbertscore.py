@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SENTENCE, SR
-from metric_helpers import item
+from metric_helpers import SENTENCE, SR, item
 
 from evaluator.errors import ConfigError
 from evaluator.metrics import create_metric

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SR
-from metric_helpers import item, talking_face
+from metric_helpers import SR, item, talking_face
 
 from evaluator.errors import ModelLoadError
 from evaluator.metrics import create_metric

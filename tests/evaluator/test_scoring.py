@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import SENTENCE, SR
+from metric_helpers import SENTENCE, SR
 
 from cli.main import main
 from evaluator.media import write_wav
