@@ -36,7 +36,9 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--hidden", default=64, show_default=True)
 @click.option("--loss-lambda", default=0.6, show_default=True, help="avfusion: lambda*(1-CCC)+(1-lambda)*RMSE.")
-@click.option("--finetune-encoders", is_flag=True, help="Train LoRA adapters of the paper transformer encoders.")
+@click.option("--cues", default="", help="Comma-separated cue names to use (default: all of the profile's).")
+@click.option("--finetune-encoders", is_flag=True,
+              help="Train LoRA adapters of the paper transformer encoders jointly with the fusion head.")  # fmt: skip
 @click.option("--lora-rank", default=8, show_default=True)
 @click.option("--no-ablation", is_flag=True, help="Skip the modality ablation table.")
 @click.option("--seed", default=0, show_default=True)
@@ -47,8 +49,8 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 def dubscore(
     data: Path, stage: str, init: Path | None, folds: int, modalities: str, head: str, profile: str,
     encoder_models: tuple[str, ...], proxy_weights: Path | None, feature_cache: Path | None, epochs: int, lr: float,
-    hidden: int, loss_lambda: float, finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int, out: Path,
-    as_json: bool, quiet: bool,
+    hidden: int, loss_lambda: float, cues: str, finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int,
+    out: Path, as_json: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Train DubScore on DATA: CV report (PCC, SRCC, MSE per fold), ablation, PICP@90%, checkpoint in OUT."""
     from tqdm import tqdm
@@ -77,7 +79,9 @@ def dubscore(
     try:
         report = train_from_csv(data, out, cfg, stage=stage, init=init, profile=profile,
                                 models=_pairs(encoder_models), cache_dir=feature_cache, proxy_weights=proxy_weights,
-                                run_ablation=not no_ablation, progress=progress)  # fmt: skip
+                                run_ablation=not no_ablation, progress=progress,
+                                cues=[c.strip() for c in cues.split(",") if c.strip()] or None,
+                                finetune_encoders=finetune_encoders, lora_rank=lora_rank)  # fmt: skip
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     finally:
@@ -98,4 +102,6 @@ def dubscore(
         click.echo("modalities  PCC     SRCC    MSE")
         for r in report["ablation"]:
             click.echo(f"{r['modalities']:<11} {r['pcc']:.3f}   {r['srcc']:.3f}   {r['mse']:.3f}")
+    for cue, lo in report.get("lora", {}).items():
+        click.echo(f"LoRA adapters on {cue}: rank {lo['rank']}, targets {','.join(lo['targets'])}")
     click.echo(f"wrote {report['checkpoint']} and {out / 'report.json'}")

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from evaluator.dubscore.checkpoint import load_checkpoint, save_checkpoint
-from evaluator.dubscore.data import clip_features, label_column, load_clips, metric_matrix
+from evaluator.dubscore.checkpoint import DubScoreCheckpoint, load_checkpoint, save_checkpoint
+from evaluator.dubscore.data import clip_features, default_cache_dir, label_column, load_clips, metric_matrix
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.proxy import DEFAULT_ANCHORS, ProxyWeights
 from evaluator.dubscore.training import TrainConfig, ablation, cross_validate, fit, interval, predict
@@ -59,14 +59,22 @@ def train_from_csv(
     proxy_weights: str | os.PathLike[str] | None = None,
     run_ablation: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
+    cues: Sequence[str] | None = None,
+    finetune_encoders: bool = False,
+    lora_rank: int = 8,
 ) -> dict[str, Any]:
     """Train (stage 1 on proxy labels, stage 2 on human MOS from ``init``), k-fold CV, ablation; write
-    ``out/dubscore.pt`` and ``out/report.json``; return the report."""
+    ``out/dubscore.pt`` and ``out/report.json``; return the report.
+
+    ``cues`` restricts the cue encoders (names of the profile). With ``finetune_encoders`` the final model's
+    fusion head, fitted on cached features, then trains jointly with LoRA adapters of the transformer
+    encoders on the raw inputs (:mod:`evaluator.dubscore.finetune`); the CV figures are those of the
+    cached-feature model."""
     items, rows = load_clips(data)
     proxy = ProxyWeights.load(proxy_weights) if proxy_weights else None
     y, label_source = stage_labels(rows, stage, data, proxy)
     init_ckpt = None
-    cue_names: Sequence[str] | None = None
+    cue_names: Sequence[str] | None = list(cues) if cues else None
     if init is not None:
         init_ckpt = load_checkpoint(init)
         if init_ckpt.info["head"] != cfg.head:
@@ -89,6 +97,22 @@ def train_from_csv(
     cv = cross_validate(table, y, cfg, init=init_model, progress=lambda k: report_progress("folds", k, cfg.folds))
     abl = ablation(table, y, cfg) if run_ablation and len(cfg.modalities) > 1 and init_model is None else []
     final = fit(table, y, cfg, init=init_model, progress=lambda e, _: report_progress("final", e, cfg.epochs))
+    encoder_ids, adapters, lora = dict(table.encoder_ids), {}, {}
+    if finetune_encoders:
+        from evaluator.dubscore.features import build_cues
+        from evaluator.dubscore.finetune import check_finetune, finetune_end_to_end
+
+        check_finetune(profile, lora_rank)
+        built = build_cues(profile, cfg.modalities, models, names=list(table.encoder_ids))
+        try:
+            adapters, lora = finetune_end_to_end(
+                final, items, table, y, built, cfg, rank=lora_rank,
+                progress=lambda e, _: report_progress("lora", e, cfg.epochs),
+            )  # fmt: skip
+            encoder_ids.update({c.name: c.encoder_id for c in built if c.name in adapters})
+        finally:
+            for c in built:
+                c.unload()
     out = Path(out)
     report = {
         "data": str(data),
@@ -99,7 +123,8 @@ def train_from_csv(
         "head": cfg.head,
         "modalities": list(cfg.modalities),
         "profile": profile,
-        "encoder_ids": table.encoder_ids,
+        "encoder_ids": encoder_ids,
+        "lora": {k: {**v, "finetuned": "end to end with the fusion head"} for k, v in lora.items()},
         "folds": cv["folds"],
         "overall": cv["overall"],
         "intervals": {
@@ -112,9 +137,9 @@ def train_from_csv(
         "config": cfg.to_dict(),
         "checkpoint": str(out / CHECKPOINT_NAME),
     }
-    save_checkpoint(out / CHECKPOINT_NAME, final, cfg, encoder_ids=table.encoder_ids, profile=profile, models=models,
+    save_checkpoint(out / CHECKPOINT_NAME, final, cfg, encoder_ids=encoder_ids, profile=profile, models=models,
                     sigma_res=cv["sigma_res"], report={k: report[k] for k in ("overall", "intervals", "labels")},
-                    stage=stage)  # fmt: skip
+                    stage=stage, adapters=adapters, lora=lora)  # fmt: skip
     write_json(out / REPORT_NAME, report)
     return report
 
@@ -129,6 +154,8 @@ def score_with_model(
 
     ckpt = load_checkpoint(checkpoint)
     info = ckpt.info
+    if table is None and ckpt.adapters:
+        table = _adapted_features(items, ckpt, cache_dir)
     if table is None:
         table = clip_features(items, profile=info["profile"], cache_dir=cache_dir, models=info.get("models") or {},
                               cue_names=list(ckpt.encoder_ids))  # fmt: skip
@@ -155,6 +182,24 @@ def score_with_model(
             "calibrated": info.get("stage") == "human",
         }
     return out
+
+
+def _adapted_features(
+    items: Sequence[ScoreItem], ckpt: DubScoreCheckpoint, cache_dir: str | os.PathLike[str] | None
+) -> FeatureTable:
+    """Features with the checkpoint's LoRA adapters on the encoders (cached under the adapted encoder ids)."""
+    from evaluator.dubscore.features import FeatureCache, extract_features, features_for_checkpoint
+    from evaluator.dubscore.finetune import apply_adapters
+
+    cues = features_for_checkpoint(ckpt.info)
+    try:
+        apply_adapters(cues, ckpt.adapters, ckpt.info.get("lora") or {})
+        return extract_features(
+            items, cues, FeatureCache(cache_dir or default_cache_dir()), profile=ckpt.info["profile"]
+        )
+    finally:
+        for c in cues:
+            c.unload()
 
 
 def proxy_for_rows(rows: dict[str, dict[str, Any]], weights: ProxyWeights | None = None) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from evaluator.dubscore.network import _Base, build_network
-from evaluator.dubscore.training import TrainConfig
+from evaluator.dubscore.training import TrainConfig, network_kwargs
 from evaluator.errors import ConfigError, ModelLoadError
 from evaluator.fileio import atomic_path
 
@@ -33,7 +33,10 @@ def save_checkpoint(
     sigma_res: float = 0.0,
     report: dict[str, Any] | None = None,
     stage: str = "human",
+    adapters: dict[str, dict[str, torch.Tensor]] | None = None,
+    lora: dict[str, dict[str, Any]] | None = None,
 ) -> None:
+    """Write a checkpoint; ``adapters``/``lora``: LoRA weights and settings per cue (``--finetune-encoders``)."""
     blob = {
         "format": FORMAT,
         "version": VERSION,
@@ -48,6 +51,8 @@ def save_checkpoint(
         "stage": stage,
         "report": report or {},
         "state_dict": model.state_dict(),
+        "adapters": dict(adapters or {}),
+        "lora": dict(lora or {}),
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, suffix=".pt") as tmp:
@@ -59,15 +64,13 @@ class DubScoreCheckpoint:
 
     def __init__(self, blob: dict[str, Any], path: str) -> None:
         self.path = path
-        self.info = {k: v for k, v in blob.items() if k != "state_dict"}
+        self.info = {k: v for k, v in blob.items() if k not in ("state_dict", "adapters")}
+        self.adapters: dict[str, dict[str, torch.Tensor]] = blob.get("adapters") or {}
         cfg = dict(blob["config"])
         cfg["modalities"] = tuple(cfg["modalities"])
         cfg["label_range"] = tuple(cfg["label_range"])
         self.config = TrainConfig(**cfg)
-        kw: dict[str, Any] = {"hidden": self.config.hidden, "heads": self.config.heads, "dropout": self.config.dropout}
-        if blob["head"] == "dubscore":
-            kw["layers"] = self.config.layers
-        self.model = build_network(blob["head"], blob["cue_dims"], blob["cue_modality"], **kw)
+        self.model = build_network(blob["head"], blob["cue_dims"], blob["cue_modality"], **network_kwargs(self.config))
         self.model.load_state_dict(blob["state_dict"])
         self.model.eval()
 

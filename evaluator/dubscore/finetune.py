@@ -1,8 +1,35 @@
-"""``--finetune-encoders``: which encoders can carry LoRA adapters, checked before any work starts."""
+"""``--finetune-encoders``: LoRA adapters on the paper transformer encoders, trained jointly with the fusion head.
+
+The fusion network is first fitted on the cached (frozen-encoder) features; then LoRA adapters (peft,
+:mod:`evaluator.dubscore.lora`) are added to every transformer cue encoder (Wav2Vec2, TimeSformer, the
+ViT face-expression encoder) and trained together with the fusion network on the raw inputs: each step
+runs the adapted encoders on the batch's audio / frames, the other cues come from the feature table.
+The pretrained encoder weights stay frozen. LoRA's B matrices start at zero, so at the start the adapted
+encoders reproduce the cached features and the fusion head's normalisation still holds.
+
+The adapters are saved in the checkpoint (``adapters``: cue -> LoRA state dict, ``lora``: rank, alpha,
+targets); an adapted cue names its adapter in its ``encoder_id`` (``...+lora:<hash>``), so cached
+features of the frozen encoder are never mixed with those of the adapted one.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from evaluator.dubscore.features import FeatureTable
+from evaluator.dubscore.losses import ccc_rmse_loss
+from evaluator.dubscore.network import _Base
+from evaluator.dubscore.training import TrainConfig, tensors, to_unit
 from evaluator.errors import ConfigError
+from evaluator.metrics.item import ScoreItem
+
+logger = logging.getLogger(__name__)
 
 #: paper-profile cues with a transformers module that LoRA can wrap (see evaluator.dubscore.lora)
 LORA_CUES = ("wav2vec2", "timesformer", "face_expression")
@@ -17,7 +44,116 @@ def check_finetune(profile: str, rank: int) -> None:
         )
     if rank < 1:
         raise ConfigError(f"--lora-rank must be >= 1, got {rank}")
-    raise ConfigError(
-        "end-to-end LoRA training of the encoders is not wired into `dubkit train dubscore` yet",
-        hint="train on cached features (drop --finetune-encoders); evaluator.dubscore.lora.add_lora adds the adapters",
-    )
+
+
+def lora_cues(cues: Sequence[Any]) -> list[Any]:
+    """The cues among ``cues`` that carry a transformers module LoRA can adapt."""
+    return [c for c in cues if c.name in LORA_CUES]
+
+
+def adapter_state(cue: Any) -> dict[str, torch.Tensor]:
+    """The LoRA weights of an adapted cue (CPU copies)."""
+    from peft import get_peft_model_state_dict
+
+    return {k: v.detach().cpu().clone() for k, v in get_peft_model_state_dict(cue.module).items()}
+
+
+def adapter_tag(state: dict[str, torch.Tensor]) -> str:
+    """A short content hash of LoRA weights (part of the adapted cue's encoder id)."""
+    h = hashlib.sha256()
+    for k in sorted(state):
+        h.update(k.encode())
+        h.update(state[k].float().numpy().tobytes())
+    return h.hexdigest()[:12]
+
+
+def add_adapters(cue: Any, rank: int, alpha: int | None = None, targets: list[str] | None = None) -> dict[str, Any]:
+    """Wrap ``cue.module`` with LoRA adapters in place; return the LoRA settings (for the checkpoint)."""
+    from evaluator.dubscore.lora import add_lora, target_modules
+
+    alpha = alpha or 2 * rank
+    targets = targets or target_modules(cue.module)
+    cue.__dict__["module"] = add_lora(cue.module, rank=rank, alpha=alpha, targets=targets)
+    return {"rank": rank, "alpha": alpha, "targets": list(targets)}
+
+
+def apply_adapters(cues: Sequence[Any], adapters: dict[str, dict[str, torch.Tensor]], lora: dict[str, Any]) -> None:
+    """Restore saved adapters onto freshly built cues (scoring with a ``--finetune-encoders`` checkpoint)."""
+    from peft import set_peft_model_state_dict
+
+    by_name = {c.name: c for c in cues}
+    for name, state in adapters.items():
+        if name not in by_name:
+            raise ConfigError(f"the checkpoint has LoRA adapters for {name!r} but no such cue was built")
+        cue = by_name[name]
+        add_adapters(cue, lora[name]["rank"], lora[name]["alpha"], lora[name]["targets"])
+        set_peft_model_state_dict(cue.module, state)
+        cue.module.eval()
+        cue.adapter_tag = adapter_tag(state)
+
+
+def finetune_end_to_end(
+    model: _Base,
+    items: Sequence[ScoreItem],
+    table: FeatureTable,
+    y: np.ndarray,
+    cues: Sequence[Any],
+    cfg: TrainConfig,
+    *,
+    rank: int = 8,
+    epochs: int | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
+    """Train LoRA adapters of the transformer ``cues`` jointly with ``model`` (in place) on the raw inputs.
+
+    ``table`` holds the cached features of ``items`` (used for the cues without adapters). Returns the
+    adapter weights and LoRA settings per cue; the adapted cues keep their adapters (eval mode).
+    """
+    adapt = [c for c in lora_cues(cues) if c.name in model.cue_dims]
+    if not adapt:
+        raise ConfigError(
+            "--finetune-encoders: none of the cues in use has a transformer encoder",
+            hint=f"include one of {', '.join(LORA_CUES)} (--profile paper, modalities A or V)",
+        )
+    torch.manual_seed(cfg.seed)
+    lora = {c.name: add_adapters(c, rank) for c in adapt}
+    raw = {c.name: [c.forward_inputs(it) if c.applies(it) else None for it in items] for c in adapt}
+    feats, present = tensors(table.select(list(model.modalities)))
+    target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
+    params = [p for c in adapt for p in c.module.parameters() if p.requires_grad] + list(model.parameters())
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    n = len(items)
+    for epoch in range(epochs if epochs is not None else cfg.epochs):
+        model.train()
+        for c in adapt:
+            c.module.train()
+        total = 0.0
+        perm = torch.randperm(n, generator=gen).tolist()
+        for s in range(0, n, cfg.batch_size):
+            idx = perm[s : s + cfg.batch_size]
+            if len(idx) < 2:
+                continue
+            batch = {k: v[idx] for k, v in feats.items()}
+            for c in adapt:  # the adapted encoders replace the cached vectors of this batch
+                rows = [c.forward(raw[c.name][i]) if raw[c.name][i] is not None else feats[c.name][i] for i in idx]
+                batch[c.name] = torch.stack([r.float().reshape(-1) for r in rows])
+            out = model(batch, {k: v[idx] for k, v in present.items()})
+            if cfg.head == "avfusion":
+                loss = ccc_rmse_loss(out.score, target[idx], cfg.loss_lambda)
+            else:
+                loss = torch.mean((out.score - target[idx]) ** 2)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        if progress is not None:
+            progress(epoch + 1, total / max(n, 1))
+    model.eval()
+    adapters = {}
+    for c in adapt:
+        c.module.eval()
+        adapters[c.name] = adapter_state(c)
+        c.adapter_tag = adapter_tag(adapters[c.name])
+    logger.info("LoRA adapters trained on %s (rank %d)", ", ".join(adapters), rank)
+    return adapters, lora

@@ -47,32 +47,49 @@ class FusionOutput:
 class CueProjection(nn.Module):
     """Standardise (buffers set from training data), project to ``hidden``, residual bottleneck adapter."""
 
-    def __init__(self, dim: int, hidden: int, bottleneck: int = 16, dropout: float = 0.1) -> None:
+    def __init__(self, dim: int, hidden: int, bottleneck: int = 16, dropout: float = 0.1, reduce: int = 0) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
-        self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, hidden), nn.LayerNorm(hidden))
+        self.reduced = 0 < reduce < dim
+        if self.reduced:  # fixed projection onto the training data's principal axes (set with the normalisation)
+            self.register_buffer("basis", torch.eye(dim)[:, :reduce].contiguous())
+        n_in = reduce if self.reduced else dim
+        self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.LayerNorm(hidden))
         self.adapter = nn.Sequential(nn.Linear(hidden, bottleneck), nn.GELU(), nn.Linear(bottleneck, hidden))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.proj((x - self.mean) / self.std)
+        z = (x - self.mean) / self.std
+        if self.reduced:
+            z = z @ self.basis
+        h = self.proj(z)
         return h + self.adapter(h)
 
 
 class _Base(nn.Module):
-    def __init__(self, cue_dims: dict[str, int], cue_modality: dict[str, str], hidden: int, dropout: float) -> None:
+    def __init__(
+        self, cue_dims: dict[str, int], cue_modality: dict[str, str], hidden: int, dropout: float, reduce_dims: int = 0
+    ) -> None:
         super().__init__()
         self.cue_dims = dict(cue_dims)
         self.cue_modality = dict(cue_modality)
         self.modalities = [m for m in MODALITY_ORDER if m in self.cue_modality.values()]
         self.cues_of = {m: [c for c in self.cue_dims if self.cue_modality[c] == m] for m in self.modalities}
         self.hidden = hidden
-        self.proj = nn.ModuleDict({c: CueProjection(d, hidden, dropout=dropout) for c, d in self.cue_dims.items()})
+        self.reduce_dims = reduce_dims
+        self.proj = nn.ModuleDict(
+            {c: CueProjection(d, hidden, dropout=dropout, reduce=reduce_dims) for c, d in self.cue_dims.items()}
+        )
 
-    def set_normalisation(self, mean: dict[str, torch.Tensor], std: dict[str, torch.Tensor]) -> None:
+    def set_normalisation(
+        self, mean: dict[str, torch.Tensor], std: dict[str, torch.Tensor], basis: dict[str, torch.Tensor] | None = None
+    ) -> None:
+        """Standardisation per cue and, for cues wider than ``reduce_dims``, the PCA basis ``(dim, reduce_dims)``."""
         for c, p in self.proj.items():
             p.mean.copy_(mean[c])
             p.std.copy_(std[c].clamp_min(1e-4))
+            if p.reduced and basis is not None:
+                p.basis.copy_(basis[c])
 
     def _tokens(
         self, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor], modality: str, off: set[str]
@@ -106,8 +123,9 @@ class DubScoreNet(_Base):
         layers: int = 3,
         heads: int = 4,
         dropout: float = 0.1,
+        reduce_dims: int = 0,
     ) -> None:
-        super().__init__(cue_dims, cue_modality, hidden, dropout)
+        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims)
         self.attn = nn.ModuleDict(
             {m: nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1)) for m in self.modalities}
         )
@@ -159,8 +177,9 @@ class AVFusionNet(_Base):
         heads: int = 4,
         dropout: float = 0.1,
         layers: int = 1,
+        reduce_dims: int = 0,
     ) -> None:
-        super().__init__(cue_dims, cue_modality, hidden, dropout)
+        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims)
         self.a2v = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
         self.v2a = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
         self.norm_a = nn.LayerNorm(hidden)

@@ -68,9 +68,12 @@ class _TransformersCue(CueEncoder):
         self.model = str(model or DEFAULT_MODELS[self.name])
         self.device = device
 
+    adapter_tag: str | None = None  # set when LoRA adapters are on (evaluator.dubscore.finetune)
+
     @property
     def encoder_id(self) -> str:
-        return f"{self.name}:{_model_tag(self.model)}"
+        tag = f"+lora:{self.adapter_tag}" if self.adapter_tag else ""
+        return f"{self.name}:{_model_tag(self.model)}{tag}"
 
     @cached_property
     def module(self) -> Any:
@@ -103,6 +106,7 @@ class _TransformersCue(CueEncoder):
 
     def unload(self) -> None:
         self.__dict__.pop("module", None)
+        self.adapter_tag = None  # adapters go with the module
 
 
 class Wav2Vec2Cue(_TransformersCue):

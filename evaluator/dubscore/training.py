@@ -43,6 +43,10 @@ class TrainConfig:
     mc_samples: int = 20
     coverage: float = 0.9
     label_range: tuple[float, float] = (1.0, 5.0)
+    pca_dims: int = 0  # >0: cues wider than this are projected on their first principal axes (fitted on training data)
+    val_fraction: float = 0.0  # >0: early stopping on this share of the training clips (best epoch kept)
+    patience: int = 10  # epochs without validation improvement before stopping
+    ensemble: int = 1  # members (different seeds) averaged by ``fit_ensemble``/``predict_ensemble``
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,25 +59,41 @@ def tensors(table: FeatureTable) -> tuple[dict[str, torch.Tensor], dict[str, tor
     )
 
 
+def network_kwargs(cfg: TrainConfig) -> dict[str, Any]:
+    """Constructor arguments of the network ``cfg`` describes (shared by training and checkpoint loading)."""
+    kw: dict[str, Any] = {"hidden": cfg.hidden, "heads": cfg.heads, "dropout": cfg.dropout}
+    if cfg.head == "dubscore":
+        kw["layers"] = cfg.layers
+    if cfg.pca_dims:
+        kw["reduce_dims"] = cfg.pca_dims
+    return kw
+
+
 def new_model(table: FeatureTable, cfg: TrainConfig) -> _Base:
     t = table.select(cfg.modalities)
     if not t.cues:
         raise ConfigError(f"no cues for modalities {','.join(cfg.modalities)}", hint="check --modalities")
     dims = {c: v.shape[1] for c, v in t.cues.items()}
-    kw: dict[str, Any] = {"hidden": cfg.hidden, "heads": cfg.heads, "dropout": cfg.dropout}
-    if cfg.head == "dubscore":
-        kw["layers"] = cfg.layers
-    return build_network(cfg.head, dims, t.modality, **kw)
+    return build_network(cfg.head, dims, t.modality, **network_kwargs(cfg))
 
 
 def _normalise(model: _Base, table: FeatureTable) -> None:
-    mean, std = {}, {}
+    """Per-cue standardisation (and PCA basis for reduced cues) from the training rows only."""
+    mean, std, basis = {}, {}, {}
     for c in model.cue_dims:
         x, p = table.cues[c], table.present[c]
-        rows = x[p] if p.any() else x
-        mean[c] = torch.as_tensor(rows.mean(0), dtype=torch.float32)
-        std[c] = torch.as_tensor(rows.std(0) + 1e-3, dtype=torch.float32)
-    model.set_normalisation(mean, std)
+        rows = np.asarray(x[p] if p.any() else x, dtype=np.float64)
+        mu, sd = rows.mean(0), rows.std(0) + 1e-3
+        mean[c] = torch.as_tensor(mu, dtype=torch.float32)
+        std[c] = torch.as_tensor(sd, dtype=torch.float32)
+        k = model.reduce_dims
+        if 0 < k < rows.shape[1]:
+            # principal axes of the standardised rows; fewer rows than k leaves the extra axes at zero
+            _, _, vt = np.linalg.svd((rows - mu) / sd, full_matrices=False)
+            b = np.zeros((rows.shape[1], k))
+            b[:, : min(k, vt.shape[0])] = vt[:k].T
+            basis[c] = torch.as_tensor(b, dtype=torch.float32)
+    model.set_normalisation(mean, std, basis)
 
 
 def to_unit(y: np.ndarray, cfg: TrainConfig) -> np.ndarray:
@@ -105,11 +125,15 @@ def fit(
     feats, present = tensors(t)
     target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    n = len(t)
     gen = torch.Generator().manual_seed(cfg.seed)
+    n_val = int(round(cfg.val_fraction * len(t))) if cfg.val_fraction > 0 and len(t) >= 10 else 0
+    order = torch.randperm(len(t), generator=gen) if n_val else torch.arange(len(t))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    n = len(train_idx)
+    best: tuple[float, dict[str, torch.Tensor] | None, int] = (float("inf"), None, 0)
     model.train()
     for epoch in range(cfg.epochs):
-        perm = torch.randperm(n, generator=gen)
+        perm = train_idx[torch.randperm(n, generator=gen)]
         total = 0.0
         for s in range(0, n, cfg.batch_size):
             idx = perm[s : s + cfg.batch_size]
@@ -126,8 +150,36 @@ def fit(
             total += loss.item() * len(idx)
         if progress is not None:
             progress(epoch + 1, total / max(n, 1))
+        if n_val:
+            model.eval()
+            with torch.no_grad():
+                out = model({k: v[val_idx] for k, v in feats.items()}, {k: v[val_idx] for k, v in present.items()})
+                val = float(torch.mean((out.score - target[val_idx]) ** 2))
+            model.train()
+            if val < best[0] - 1e-6:
+                best = (val, {k: v.detach().clone() for k, v in model.state_dict().items()}, epoch)
+            elif epoch - best[2] >= cfg.patience:
+                break
+    if best[1] is not None:
+        model.load_state_dict(best[1])
     model.eval()
     return model
+
+
+def fit_ensemble(
+    table: FeatureTable, y: np.ndarray, cfg: TrainConfig, *, init: Sequence[_Base] | _Base | None = None
+) -> list[_Base]:
+    """``cfg.ensemble`` members trained with seeds ``cfg.seed + 1000 * i`` (member i fine-tunes ``init[i]``)."""
+    inits = list(init) if isinstance(init, Sequence) else [init] * cfg.ensemble
+    return [
+        fit(table, y, replace(cfg, seed=cfg.seed + 1000 * i), init=inits[i % len(inits)]) for i in range(cfg.ensemble)
+    ]
+
+
+def predict_ensemble(models: Sequence[_Base], table: FeatureTable, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Mean MOS-scale prediction of the members and their spread (standard deviation)."""
+    draws = np.stack([predict(m, table, cfg)[0] for m in models])
+    return draws.mean(axis=0), draws.std(axis=0)
 
 
 @torch.no_grad()
