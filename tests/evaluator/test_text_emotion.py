@@ -87,7 +87,7 @@ def test_transformers_classifier_from_a_local_directory(tiny_classifier):
     probs = enc.encode_batch(["I am so happy, we won!", "get out!"])
     assert probs.shape == (2, 5)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_array_equal(enc.encode("get out!"), probs[1])
+    np.testing.assert_allclose(enc.encode("get out!"), probs[1], atol=1e-6)  # batched kernels differ in ulps
     assert enc.encoder_id == f"text-emotion-transformers / {tiny_classifier}"
     enc.unload()
     assert enc.encode("get out!").shape == (5,)
