@@ -4,7 +4,7 @@ The dialogue stem is placed at the fitted times and brought to the loudness of t
 dialogue (ITU-R BS.1770-4 integrated loudness, pyloudnorm). The background is the user's
 music-and-effects stem when given, else the original audio ducked under each dubbed line with
 short fades. The final mix keeps a true-peak ceiling (4x oversampled peak, default -1 dBTP): a
-limiter (pedalboard) shaves peaks, then a static gain guarantees the ceiling.
+look-ahead limiter shaves the peaks, then a static gain guarantees the ceiling.
 """
 
 from __future__ import annotations
@@ -29,19 +29,35 @@ def loudness(audio: np.ndarray, sr: int) -> float:
     return float(pyloudnorm.Meter(sr).integrated_loudness(x))
 
 
-def true_peak_dbtp(audio: np.ndarray, sr: int, block: int = 1 << 16) -> float:
-    """True peak (dBTP) by 4x oversampling, as BS.1770-4 Annex 2 describes; processed in blocks
-    (with overlap for the filter's edges) so memory stays flat on long programmes."""
+def true_peak_envelope(audio: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """Per-sample true-peak envelope: the largest absolute value over the channels and the four
+    4x-oversampled points of each sample (BS.1770-4 Annex 2), computed in blocks (with overlap for
+    the filter's edges) so memory stays flat on long programmes."""
     from scipy.signal import resample_poly
 
     x = np.asarray(audio, dtype=np.float32)
-    if x.size == 0:
-        return float("-inf")
-    peak = float(np.max(np.abs(x)))
+    x = x[:, None] if x.ndim == 1 else x
+    n = x.shape[0]
+    env = np.empty(n, dtype=np.float32)
     pad = 256
-    for i in range(0, x.shape[0], block):
-        seg = x[max(0, i - pad) : i + block + pad]
-        peak = max(peak, float(np.max(np.abs(resample_poly(seg, 4, 1, axis=0)))))
+    for i in range(0, n, block):
+        lo, hi = max(0, i - pad), min(n, i + block + pad)
+        over = resample_poly(x[lo:hi], 4, 1, axis=0)
+        m = hi - lo
+        per_sample = np.zeros(m, dtype=np.float32)
+        for c in range(x.shape[1]):  # channel by channel: reductions over a length-2 axis are slow
+            per_sample = np.maximum(per_sample, np.abs(over[: 4 * m, c]).reshape(m, 4).max(axis=1))
+            per_sample = np.maximum(per_sample, np.abs(x[lo:hi, c]))
+        j = min(n, i + block)
+        env[i:j] = per_sample[i - lo : j - lo]
+    return env
+
+
+def true_peak_dbtp(audio: np.ndarray, sr: int) -> float:
+    """True peak (dBTP) by 4x oversampling, as BS.1770-4 Annex 2 describes."""
+    if np.asarray(audio).size == 0:
+        return float("-inf")
+    peak = float(true_peak_envelope(audio).max())
     return 20 * np.log10(peak) if peak > 0 else float("-inf")
 
 
@@ -83,21 +99,31 @@ def duck_gain(
     return (1.0 - (1.0 - floor) * np.clip(ramp, 0, 1)).astype(np.float32)
 
 
-def limit(audio: np.ndarray, sr: int, ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP) -> np.ndarray:
-    """Keep the true peak at or under ``ceiling_dbtp``: a limiter for transient peaks, then a
-    static gain if the oversampled peak is still above the ceiling."""
-    peak = true_peak_dbtp(audio, sr)
-    if peak <= ceiling_dbtp:
+def limit(
+    audio: np.ndarray, sr: int, ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP, lookahead: float = 0.005
+) -> np.ndarray:
+    """Keep the true peak at or under ``ceiling_dbtp`` with a look-ahead brick-wall limiter.
+
+    The gain each sample needs (the ceiling, less 0.1 dB, over the sample's true-peak envelope) is
+    spread ``lookahead`` seconds to both sides
+    (a running minimum) and then smoothed (a running mean half as wide), so the gain is already
+    down when a peak arrives and comes back over about 10 ms. Only the samples near peaks change,
+    so loudness is kept. A final static gain covers any inter-sample peak left.
+    """
+    if true_peak_dbtp(audio, sr) <= ceiling_dbtp:
         return audio
-    from pedalboard import Limiter
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     x = np.asarray(audio, dtype=np.float32)
-    chans = x.T if x.ndim == 2 else x[None, :]
-    limited = Limiter(threshold_db=ceiling_dbtp - 0.5, release_ms=80.0)(np.ascontiguousarray(chans), sr)
-    out = limited.T if x.ndim == 2 else limited[0]
+    env = true_peak_envelope(x)
+    target = 10 ** ((ceiling_dbtp - 0.1) / 20)
+    need = np.minimum(1.0, target / np.maximum(env, 1e-9)).astype(np.float32)
+    win = max(1, int(lookahead * sr))
+    gain = uniform_filter1d(minimum_filter1d(need, size=2 * win + 1), size=win)
+    out = x * (gain[:, None] if x.ndim == 2 else gain)
     peak = true_peak_dbtp(out, sr)
-    if peak > ceiling_dbtp - 0.05:
-        out = out * 10 ** ((ceiling_dbtp - 0.1 - peak) / 20)
+    if peak > ceiling_dbtp:
+        out = out * np.float32(10 ** ((ceiling_dbtp - 0.05 - peak) / 20))
     return out.astype(np.float32)
 
 

@@ -34,6 +34,13 @@ def test_loudness_matching_and_true_peak_ceiling():
     tone = (0.05 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     out, gain = mixing.match_loudness(tone, sr, -16.0)
     assert mixing.loudness(out, sr) == pytest.approx(-16.0, abs=0.2)
+    # peaky material pushed loud: the look-ahead limiter keeps the ceiling without costing loudness
+    rng = np.random.default_rng(0)
+    peaky = (0.05 * rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 3 * t) > 0)).astype(np.float32)
+    peaky[10000:10010], peaky[50000:50003] = 0.9, -1.2
+    out, _ = mixing.match_loudness(peaky, sr, -16.0)
+    assert mixing.true_peak_dbtp(out, sr) <= -1.0 + 1e-6
+    assert mixing.loudness(out, sr) == pytest.approx(-16.0, abs=0.5)
     loud = (1.4 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
     limited = mixing.limit(loud, sr, -1.0)
     assert mixing.true_peak_dbtp(limited, sr) <= -1.0 + 1e-6
