@@ -255,7 +255,7 @@ def write_results(args, n, names, budget, noise_sd, res, single, abl, seconds) -
         "",
         "## Setup",
         f"- {n} clips of 2-4 s: 16 lines dubbed by `dubber.pipeline.Dubber` (demo episode, piper and espeak,",
-        "  cot=none), each with 8 variants from `evaluator.impairments` (noise, clipping, time stretch, A/V",
+        f"  cot=none), each with {n // 16} variants from `evaluator.impairments` (noise, clipping, time stretch, A/V",
         "  offset, other speaker, wrong words) and a visual blur, at severities 0-3 (`benchmarks/dubscore_corpus.py`).",
         "- hidden quality = 1 + 4 * prod_k (1 - a_k * s_k / 3) (multiplicative: one severe defect ruins a clip).",
         f"- simulated panel: {RATERS} raters per clip, rater bias sd {RATER_BIAS_SD}, noise sd {noise_sd:.2f},",
@@ -330,9 +330,12 @@ def write_results(args, n, names, budget, noise_sd, res, single, abl, seconds) -
                      f"{ms([r for _, r in single[m]])} |")  # fmt: skip
     st2 = np.array([p for p, _ in res["stage2"]])
     bs = np.array([p for p, _ in single[best_single]])
+    st2_r = np.array([r for _, r in res["stage2"]])
+    bs_r = np.array([r for _, r in single[best_single]])
     lines += [
         "",
-        f"Stage-2 DubScore beat the best single metric ({best_single}) in PCC in {int(np.sum(st2 > bs))} of {s} seeds.",
+        f"Stage-2 DubScore beat the best single metric ({best_single}) in PCC in {int(np.sum(st2 > bs))} of {s} seeds"
+        f" and in SRCC in {int(np.sum(st2_r > bs_r))} of {s} seeds.",
         "",
         "## Modality ablation (two-stage DubScore, single model per subset, 4-fold CV, vs hidden quality)",
         "| modalities | PCC | SRCC |",
