@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from evaluator.dubscore.features import FeatureTable
-from evaluator.dubscore.losses import ccc_rmse_loss
+from evaluator.dubscore.losses import head_loss
 from evaluator.dubscore.network import _Base
 from evaluator.dubscore.training import TrainConfig, tensors, to_unit
 from evaluator.errors import ConfigError
@@ -139,10 +139,7 @@ def finetune_end_to_end(
                 rows = [c.forward(raw[c.name][i]) if raw[c.name][i] is not None else feats[c.name][i] for i in idx]
                 batch[c.name] = torch.stack([r.float().reshape(-1) for r in rows])
             out = model(batch, {k: v[idx] for k, v in present.items()})
-            if cfg.head == "avfusion":
-                loss = ccc_rmse_loss(out.score, target[idx], cfg.loss_lambda)
-            else:
-                loss = torch.mean((out.score - target[idx]) ** 2)
+            loss = head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda)
             opt.zero_grad()
             loss.backward()
             opt.step()

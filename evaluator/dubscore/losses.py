@@ -36,3 +36,10 @@ def agreement(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
         pcc, srcc = float(pearsonr(p, t)[0]), float(spearmanr(p, t)[0])
     c = float(ccc(torch.as_tensor(p), torch.as_tensor(t))) if len(p) > 1 else float("nan")
     return {"pcc": pcc, "srcc": srcc, "mse": float(np.mean((p - t) ** 2)), "ccc": c, "n": int(len(p))}
+
+
+def head_loss(head: str, score: torch.Tensor, target: torch.Tensor, loss_lambda: float) -> torch.Tensor:
+    """The training loss of a head: ``avfusion`` uses CCC + RMSE, ``dubscore`` the mean squared error."""
+    if head == "avfusion":
+        return ccc_rmse_loss(score, target, loss_lambda)
+    return torch.mean((score - target) ** 2)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from evaluator.dubscore.features import FeatureTable
-from evaluator.dubscore.losses import agreement, ccc_rmse_loss
+from evaluator.dubscore.losses import agreement, head_loss
 from evaluator.dubscore.network import _Base, build_network
 from evaluator.errors import ConfigError
 
@@ -140,10 +140,7 @@ def fit(
             if len(idx) < 2:
                 continue
             out = model({k: v[idx] for k, v in feats.items()}, {k: v[idx] for k, v in present.items()})
-            if cfg.head == "avfusion":
-                loss = ccc_rmse_loss(out.score, target[idx], cfg.loss_lambda)
-            else:
-                loss = torch.mean((out.score - target[idx]) ** 2)
+            loss = head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda)
             opt.zero_grad()
             loss.backward()
             opt.step()
