@@ -17,7 +17,7 @@ import click
 from cli.errors import handle_errors
 
 
-def _backend_options(
+def backend_options(
     backend: str, url: str | None, model: str | None, mode: str, concurrency: int, timeout: float, retries: int
 ) -> dict[str, Any]:
     from evaluator.errors import ConfigError
@@ -101,7 +101,7 @@ def read_cmd(
     from evaluator.media import probe
     from evaluator.script import Cue, load_script
 
-    options = _backend_options(backend, cot_url, cot_model, mode, concurrency, timeout, retries)
+    options = backend_options(backend, cot_url, cot_model, mode, concurrency, timeout, retries)
     reader = create_reader(backend, **options)
     if script_path:
         cues = load_script(script_path)
@@ -155,9 +155,7 @@ def eval_cmd(
     from dubber.scene import create_reader
     from dubber.scene.evaluation import evaluate, format_table, load_labels
 
-    reader = create_reader(
-        backend, **_backend_options(backend, cot_url, cot_model, mode, concurrency, timeout, retries)
-    )
+    reader = create_reader(backend, **backend_options(backend, cot_url, cot_model, mode, concurrency, timeout, retries))
     n = len(load_labels(labels))
     with progress_bar(n, "evaluating", "line", enabled=not (quiet or as_json)) as bar:
         result = evaluate(labels, reader, progress=lambda: bar.update(1))

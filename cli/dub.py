@@ -134,6 +134,7 @@ def dub(
     quiet: bool,
 ) -> None:
     """Dub VIDEO with speech for each cue of the script, timed to its slot, mixed and muxed."""
+    from cli.cot import backend_options
     from dubber.config import DubConfig
     from dubber.fitting import FitCaps
     from dubber.pipeline import Dubber
@@ -157,13 +158,8 @@ def dub(
             raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--synth-opt")
         options[key.strip().replace("-", "_")] = value.strip()
     cot_options: dict[str, object] = {}
-    if cot == "vllm":
-        if cot_url:
-            cot_options["url"] = cot_url
-        if cot_model:
-            cot_options["model"] = cot_model
-    elif cot == "transformers" and cot_model:
-        cot_options["model_dir"] = cot_model
+    if cot != "none":  # the same options, checked the same way, as `dubkit cot read`
+        cot_options = backend_options(cot, cot_url, cot_model, "cot", 4, 120.0, 2)
     cfg = DubConfig(
         video=video,
         script=script,

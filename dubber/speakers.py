@@ -14,48 +14,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evaluator.encoders.prosody import world_f0
+from evaluator.encoders.voice import VoiceActivity
 from evaluator.script import Cue
 
 log = logging.getLogger(__name__)
 
-VAD_SR = 16000
 MIN_REFERENCE_S = 3.0
 MAX_REFERENCE_S = 10.0
 
 
 @functools.cache
-def _vad_model():  # noqa: ANN202 - a TorchScript module
-    from silero_vad import load_silero_vad
-
-    return load_silero_vad()
-
-
-def speech_spans(audio16k: np.ndarray, min_silence_ms: int = 150) -> list[tuple[float, float]]:
-    """Voice activity (seconds) of 16 kHz mono audio, by silero-vad."""
-    import torch
-    from silero_vad import get_speech_timestamps
-
-    if len(audio16k) < VAD_SR // 10:
-        return []
-    stamps = get_speech_timestamps(
-        torch.from_numpy(np.ascontiguousarray(audio16k, dtype=np.float32)),
-        _vad_model(),
-        sampling_rate=VAD_SR,
-        min_silence_duration_ms=min_silence_ms,
-        return_seconds=False,
-    )
-    return [(s["start"] / VAD_SR, s["end"] / VAD_SR) for s in stamps]
+def _vad() -> VoiceActivity:
+    """The silero-vad wrapper of the evaluator, loaded once per process."""
+    return VoiceActivity(min_silence_s=0.15)
 
 
 def median_f0(audio: np.ndarray, sr: int) -> float | None:
     """Median F0 (Hz) over voiced frames (WORLD DIO + StoneMask), or None when nothing is voiced."""
-    import pyworld
-
-    x = np.asarray(audio, dtype=np.float64)
-    if len(x) < sr // 10:
+    if len(audio) < sr // 10:
         return None
-    f0, t = pyworld.dio(x, sr, f0_floor=60.0, f0_ceil=600.0, frame_period=10.0)
-    f0 = pyworld.stonemask(x, f0, t, sr)
+    f0 = world_f0(audio, sr)
     voiced = f0[f0 > 0]
     return float(np.median(voiced)) if len(voiced) >= 5 else None
 
@@ -88,8 +67,6 @@ def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: 
     Whole cues are taken (from their first to their last voiced sample), longest first, so the
     clip's transcript is exactly the text of the cues it lists.
     """
-    from evaluator.media.audio import resample
-
     candidates = sorted(solo_cues(cues, speaker), key=lambda c: c.duration, reverse=True)
     if not candidates:
         candidates = sorted((c for c in cues if c.speaker == speaker), key=lambda c: c.duration, reverse=True)
@@ -102,7 +79,7 @@ def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: 
         a, b = int(cue.start * sr), min(int(cue.end * sr), len(original))
         if b - a < sr // 10:
             continue
-        spans = speech_spans(resample(original[a:b], sr, VAD_SR))
+        spans = _vad().segments(original[a:b], sr)
         if not spans:
             continue
         s, e = spans[0][0], spans[-1][1]

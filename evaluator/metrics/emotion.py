@@ -15,9 +15,8 @@ import numpy as np
 
 from evaluator.encoders.prosody import PROSODY_ENCODER_ID, PROSODY_SAMPLE_RATE, prosody_features
 from evaluator.errors import MissingDependencyError, ModelLoadError
-from evaluator.metrics.base import MetricBackend, MetricFamily
-from evaluator.metrics.item import ScoreItem
-from evaluator.metrics.speaker import cosine
+from evaluator.metrics.base import MetricBackend
+from evaluator.metrics.speaker import EmbeddingSimilarity
 
 
 class ProsodyBackend(MetricBackend):
@@ -69,13 +68,8 @@ class Emotion2VecBackend(MetricBackend):
         self.__dict__.pop("_model", None)
 
 
-class EmotionMetrics(MetricFamily):
+class EmotionMetrics(EmbeddingSimilarity):
     family = "emotion"
     metric_names = ("emo_sim",)
     backends = {"prosody": ProsodyBackend, "emotion2vec": Emotion2VecBackend}
     paper_backend = "emotion2vec"
-
-    def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
-        b = self.backend
-        sr = int(b.sample_rate or 16000)
-        return {"emo_sim": cosine(b.embed(item.audio(sr)), b.embed(item.voice(sr)))}  # type: ignore[attr-defined]

@@ -101,13 +101,18 @@ class WavLMSVBackend(MetricBackend):
         self.__dict__.pop("_loaded", None)
 
 
-class SpeakerMetrics(MetricFamily):
-    family = "speaker"
-    metric_names = ("spk_sim",)
-    backends = {"resemblyzer": ResemblyzerBackend, "wavlm-sv": WavLMSVBackend}
-    paper_backend = "wavlm-sv"
+class EmbeddingSimilarity(MetricFamily):
+    """A family whose one metric is the cosine of the backend's embeddings of the dub and of the voice."""
 
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
         b = self.backend
         sr = int(b.sample_rate or 16000)
-        return {"spk_sim": cosine(b.embed(item.audio(sr)), b.embed(item.voice(sr)))}  # type: ignore[attr-defined]
+        value = cosine(b.embed(item.audio(sr)), b.embed(item.voice(sr)))  # type: ignore[attr-defined]
+        return {self.metric_names[0]: value}
+
+
+class SpeakerMetrics(EmbeddingSimilarity):
+    family = "speaker"
+    metric_names = ("spk_sim",)
+    backends = {"resemblyzer": ResemblyzerBackend, "wavlm-sv": WavLMSVBackend}
+    paper_backend = "wavlm-sv"

@@ -19,7 +19,9 @@ def piper_voice():
 def _piper(voice, text: str, length_scale: float = 1.0) -> np.ndarray:
     from piper import SynthesisConfig
 
-    chunks = voice.synthesize(text, syn_config=SynthesisConfig(length_scale=length_scale, noise_scale=0.0))
+    chunks = voice.synthesize(
+        text, syn_config=SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0)
+    )
     return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
 
 
