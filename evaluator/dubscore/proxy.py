@@ -53,6 +53,24 @@ def higher_is_better(name: str) -> bool:
     return bool(preset(name)["higher_is_better"])
 
 
+def directed(name: str, values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The metric's values as the proxy reads them, and whether higher is better. A metric with a
+    target (``stretch_ratio``: best at 1) becomes minus its distance to the target (the spec's
+    ``badness``), so both sides of the target count as worse."""
+    from evaluator.metrics.presets import preset
+    from evaluator.metrics.spec import badness
+
+    p = preset(name)
+    if p.get("target") is None:
+        return np.asarray(values, float), bool(p["higher_is_better"])
+    dist = p.get("target_distance", "abs")
+    out = [
+        -badness(v, higher_is_better=False, target=p["target"], target_distance=dist) if np.isfinite(v) else np.nan
+        for v in np.asarray(values, float)
+    ]
+    return np.asarray(out, float), True
+
+
 @dataclass
 class Normaliser:
     """Per metric (bad, good) anchors and the fill value (0.5) for missing metrics."""
@@ -73,18 +91,22 @@ class Normaliser:
         """Anchors at the 5th/95th percentiles of ``x`` ``(N, d)``, oriented by each metric's direction."""
         bad, good = [], []
         for j, n in enumerate(names):
-            col = x[:, j][np.isfinite(x[:, j])]
+            col, up = directed(n, x[:, j])
+            col = col[np.isfinite(col)]
             lo, hi = np.percentile(col, [5, 95]) if len(col) else (0.0, 1.0)
             if hi - lo < 1e-9:
                 hi = lo + 1.0
-            b, g = (lo, hi) if higher_is_better(n) else (hi, lo)
+            b, g = (lo, hi) if up else (hi, lo)
             bad.append(float(b))
             good.append(float(g))
         return cls(list(names), bad, good)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         b, g = np.asarray(self.bad), np.asarray(self.good)
-        z = np.clip((np.asarray(x, float) - b) / (g - b), 0.0, 1.0)
+        x = np.asarray(x, float).copy()
+        for j, n in enumerate(self.names):
+            x[:, j] = directed(n, x[:, j])[0]
+        z = np.clip((x - b) / (g - b), 0.0, 1.0)
         return np.where(np.isfinite(z), z, 0.5)
 
 

@@ -100,3 +100,11 @@ def test_ratings_csv(tmp_path) -> None:
     bad.write_text("clip,rater,overall\nc0,r0,7\n")
     with pytest.raises(ConfigError, match="line 2: overall=7"):
         Ratings.read(bad)
+
+
+def test_proxy_reads_a_target_metric_as_distance_to_its_target() -> None:
+    ratios = np.array([[0.6], [0.8], [1.0], [1.25], [1.6]])  # stretch_ratio: best at 1, worse either way
+    z = Normaliser.fit(ratios, ["stretch_ratio"]).transform(ratios)[:, 0]
+    assert z[2] == z.max()
+    assert z[1] > z[0] and z[3] > z[4]
+    assert z[1] == pytest.approx(z[3], abs=0.05)  # 0.8 and 1.25 are equally far from 1 in log terms
