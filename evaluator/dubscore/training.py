@@ -164,19 +164,34 @@ def fit(
 
 
 def fit_ensemble(
-    table: FeatureTable, y: np.ndarray, cfg: TrainConfig, *, init: Sequence[_Base] | _Base | None = None
+    table: FeatureTable,
+    y: np.ndarray,
+    cfg: TrainConfig,
+    *,
+    init: Sequence[_Base] | _Base | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> list[_Base]:
-    """``cfg.ensemble`` members trained with seeds ``cfg.seed + 1000 * i`` (member i fine-tunes ``init[i]``)."""
+    """``cfg.ensemble`` members trained with seeds ``cfg.seed + 1000 * i`` (member i fine-tunes ``init[i % len]``).
+
+    ``progress(member, epoch, loss)`` follows the training of each member in turn."""
     inits = list(init) if isinstance(init, Sequence) else [init] * cfg.ensemble
-    return [
-        fit(table, y, replace(cfg, seed=cfg.seed + 1000 * i), init=inits[i % len(inits)]) for i in range(cfg.ensemble)
-    ]
+    members = []
+    for i in range(cfg.ensemble):
+        cb = None if progress is None else (lambda e, loss, i=i: progress(i, e, loss))
+        members.append(fit(table, y, replace(cfg, seed=cfg.seed + 1000 * i), init=inits[i % len(inits)], progress=cb))
+    return members
 
 
-def predict_ensemble(models: Sequence[_Base], table: FeatureTable, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Mean MOS-scale prediction of the members and their spread (standard deviation)."""
-    draws = np.stack([predict(m, table, cfg)[0] for m in models])
-    return draws.mean(axis=0), draws.std(axis=0)
+def predict_ensemble(
+    models: Sequence[_Base], table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean MOS-scale prediction of the members and their spread (standard deviation).
+
+    With ``mc_samples`` the spread also holds the members' MC-dropout variance (law of total variance:
+    variance of the member means plus the mean MC variance); one member gives :func:`predict`'s figures."""
+    draws = [predict(m, table, cfg, mc_samples) for m in models]
+    means, mc = np.stack([d[0] for d in draws]), np.stack([d[1] for d in draws])
+    return means.mean(axis=0), np.sqrt(means.var(axis=0) + (mc**2).mean(axis=0))
 
 
 @torch.no_grad()
@@ -205,6 +220,30 @@ def interval(mean: np.ndarray, mc_std: np.ndarray, sigma_res: float, coverage: f
     return mean - half, mean + half
 
 
+#: (field, CLI option, test, what the value must be, hint) for :func:`check_config`
+_CHECKS: tuple[tuple[str, str, Callable[[Any], bool], str, str], ...] = (
+    ("epochs", "--epochs", lambda v: v >= 1, ">= 1", ""),
+    ("lr", "--lr", lambda v: v > 0, "> 0", ""),
+    ("batch_size", "--batch-size", lambda v: v >= 2, ">= 2", "batches of one clip are skipped"),
+    ("dropout", "--dropout", lambda v: 0 <= v < 1, "in [0, 1)", ""),
+    ("weight_decay", "--weight-decay", lambda v: v >= 0, ">= 0", ""),
+    ("pca_dims", "--pca-dims", lambda v: v >= 0, ">= 0", "0 turns PCA off"),
+    ("val_fraction", "--val-fraction", lambda v: 0 <= v < 1, "in [0, 1)", "0 turns early stopping off"),
+    ("patience", "--patience", lambda v: v >= 1, ">= 1", ""),
+    ("ensemble", "--ensemble", lambda v: v >= 1, ">= 1", "1 trains a single model"),
+    ("mc_samples", "--mc-samples", lambda v: v >= 0, ">= 0", "0 turns MC dropout off"),
+    ("coverage", "--coverage", lambda v: 0 < v < 1, "in (0, 1)", "e.g. 0.9 for 90% intervals"),
+)
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse out-of-range training options with one line naming the option (``ConfigError``)."""
+    for name, option, ok, want, hint in _CHECKS:
+        value = getattr(cfg, name)
+        if not ok(value):
+            raise ConfigError(f"{option} must be {want}, got {value}", hint=hint or None)
+
+
 def kfold_indices(n: int, folds: int, seed: int) -> list[np.ndarray]:
     if folds < 2 or folds > n:
         raise ConfigError(f"--folds {folds} with {n} clips", hint="use 2 <= folds <= number of clips")
@@ -217,14 +256,16 @@ def cross_validate(
     y: np.ndarray,
     cfg: TrainConfig,
     *,
-    init: _Base | None = None,
+    init: Sequence[_Base] | _Base | None = None,
     truth: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """k-fold CV: per fold and overall PCC/SRCC/MSE, out-of-fold predictions, PICP/MPIW of the intervals.
 
-    ``truth`` (optional) is a second target the out-of-fold predictions are also compared with (the
-    hidden quality of a synthetic corpus).
+    Each fold trains ``cfg.ensemble`` members (:func:`fit_ensemble`; ``init`` may list one start per
+    member) and predicts their mean; the spread is the members' spread combined with MC dropout
+    (:func:`predict_ensemble`). ``truth`` (optional) is a second target the out-of-fold predictions
+    are also compared with (the hidden quality of a synthetic corpus).
     """
     y = np.asarray(y, float)
     folds = kfold_indices(len(y), cfg.folds, cfg.seed)
@@ -232,8 +273,8 @@ def cross_validate(
     fold_of = np.zeros(len(y), int)
     for k, test in enumerate(folds):
         train = np.setdiff1d(np.arange(len(y)), test)
-        model = fit(table.subset(train), y[train], replace(cfg, seed=cfg.seed + k), init=init)
-        oof[test], oof_std[test] = predict(model, table.subset(test), cfg, cfg.mc_samples)
+        members = fit_ensemble(table.subset(train), y[train], replace(cfg, seed=cfg.seed + k), init=init)
+        oof[test], oof_std[test] = predict_ensemble(members, table.subset(test), cfg, cfg.mc_samples)
         fold_of[test] = k
         if progress is not None:
             progress(k + 1)
