@@ -36,6 +36,18 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--lr", default=1e-3, show_default=True)
 @click.option("--hidden", default=64, show_default=True)
 @click.option("--loss-lambda", default=0.6, show_default=True, help="avfusion: lambda*(1-CCC)+(1-lambda)*RMSE.")
+@click.option("--batch-size", default=32, show_default=True)
+@click.option("--dropout", default=0.1, show_default=True)
+@click.option("--weight-decay", default=1e-4, show_default=True, help="AdamW weight decay.")
+@click.option("--pca-dims", default=0, show_default=True,
+              help="Cues wider than this: projected on their principal axes (training rows); 0: off.")  # fmt: skip
+@click.option("--val-fraction", default=0.0, show_default=True,
+              help="Early stopping on this share of the training clips (best epoch kept); 0: off.")  # fmt: skip
+@click.option("--patience", default=10, show_default=True, help="Epochs without validation gain before stopping.")
+@click.option("--ensemble", type=int, default=None,
+              help="Members (different seeds), averaged [default: 1, or as many as --init has].")  # fmt: skip
+@click.option("--mc-samples", default=20, show_default=True, help="MC-dropout passes for the intervals; 0: off.")
+@click.option("--coverage", default=0.9, show_default=True, help="Coverage of the prediction intervals.")
 @click.option("--cues", default="", help="Comma-separated cue names to use (default: all of the profile's).")
 @click.option("--finetune-encoders", is_flag=True,
               help="Train LoRA adapters of the paper transformer encoders jointly with the fusion head.")  # fmt: skip
@@ -49,8 +61,9 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 def dubscore(
     data: Path, stage: str, init: Path | None, folds: int, modalities: str, head: str, profile: str,
     encoder_models: tuple[str, ...], proxy_weights: Path | None, feature_cache: Path | None, epochs: int, lr: float,
-    hidden: int, loss_lambda: float, cues: str, finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int,
-    out: Path, as_json: bool, quiet: bool,
+    hidden: int, loss_lambda: float, batch_size: int, dropout: float, weight_decay: float, pca_dims: int,
+    val_fraction: float, patience: int, ensemble: int | None, mc_samples: int, coverage: float, cues: str,
+    finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int, out: Path, as_json: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Train DubScore on DATA: CV report (PCC, SRCC, MSE per fold), ablation, PICP@90%, checkpoint in OUT."""
     from tqdm import tqdm
@@ -60,12 +73,14 @@ def dubscore(
     from evaluator.dubscore.training import TrainConfig
     from evaluator.errors import ConfigError
 
-    if finetune_encoders:
-        from evaluator.dubscore.finetune import check_finetune
+    if ensemble is None:  # fine-tuning keeps the init checkpoint's members
+        from evaluator.dubscore.checkpoint import load_checkpoint
 
-        check_finetune(profile, lora_rank)
+        ensemble = len(load_checkpoint(init).members) if init is not None else 1
     cfg = TrainConfig(head=head, modalities=parse_modalities(modalities), hidden=hidden, epochs=epochs, lr=lr,
-                      folds=folds, seed=seed, loss_lambda=loss_lambda)  # fmt: skip
+                      folds=folds, seed=seed, loss_lambda=loss_lambda, batch_size=batch_size, dropout=dropout,
+                      weight_decay=weight_decay, pca_dims=pca_dims, val_fraction=val_fraction, patience=patience,
+                      ensemble=ensemble, mc_samples=mc_samples, coverage=coverage)  # fmt: skip
     if stage == "human" and init is None and not quiet:
         click.echo("note: stage human without --init trains from scratch on the ratings", err=True)
     bars: dict[str, tqdm] = {}
@@ -91,6 +106,8 @@ def dubscore(
         click.echo(json.dumps(report, default=float))
         return
     click.echo(f"{report['clips']} clips, stage {stage}, labels: {report['labels']}")
+    if report["ensemble"] > 1:
+        click.echo(f"ensemble of {report['ensemble']} members (seeds {seed} + 1000 i), averaged")
     click.echo("fold   PCC     SRCC    MSE")
     for f in report["folds"]:
         click.echo(f"{f['fold']:<6} {f['pcc']:.3f}   {f['srcc']:.3f}   {f['mse']:.3f}")
@@ -103,5 +120,5 @@ def dubscore(
         for r in report["ablation"]:
             click.echo(f"{r['modalities']:<11} {r['pcc']:.3f}   {r['srcc']:.3f}   {r['mse']:.3f}")
     for cue, lo in report.get("lora", {}).items():
-        click.echo(f"LoRA adapters on {cue}: rank {lo['rank']}, targets {','.join(lo['targets'])}")
+        click.echo(f"LoRA adapters on {cue}: rank {lo['rank']}, targets {','.join(lo['targets'])} ({lo['finetuned']})")
     click.echo(f"wrote {report['checkpoint']} and {out / 'report.json'}")

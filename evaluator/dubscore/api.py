@@ -15,7 +15,15 @@ from evaluator.dubscore.checkpoint import DubScoreCheckpoint, load_checkpoint, s
 from evaluator.dubscore.data import clip_features, default_cache_dir, label_column, load_clips, metric_matrix
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.proxy import DEFAULT_ANCHORS, ProxyWeights
-from evaluator.dubscore.training import TrainConfig, ablation, cross_validate, fit, interval, predict
+from evaluator.dubscore.training import (
+    TrainConfig,
+    ablation,
+    check_config,
+    cross_validate,
+    fit_ensemble,
+    interval,
+    predict_ensemble,
+)
 from evaluator.errors import ConfigError
 from evaluator.fileio import write_json
 from evaluator.metrics.item import ScoreItem
@@ -66,10 +74,18 @@ def train_from_csv(
     """Train (stage 1 on proxy labels, stage 2 on human MOS from ``init``), k-fold CV, ablation; write
     ``out/dubscore.pt`` and ``out/report.json``; return the report.
 
-    ``cues`` restricts the cue encoders (names of the profile). With ``finetune_encoders`` the final model's
-    fusion head, fitted on cached features, then trains jointly with LoRA adapters of the transformer
-    encoders on the raw inputs (:mod:`evaluator.dubscore.finetune`); the CV figures are those of the
-    cached-feature model."""
+    ``cues`` restricts the cue encoders (names of the profile). ``cfg.ensemble`` > 1 trains seed ensembles
+    (each CV fold and the final model; the checkpoint keeps every member); with ``init`` member i fine-tunes
+    the checkpoint's member ``i % M``, and the architecture (sizes, PCA) is the checkpoint's. With
+    ``finetune_encoders`` the final model's fusion head, fitted on cached features, then trains jointly with
+    LoRA adapters of the transformer encoders on the raw inputs (:mod:`evaluator.dubscore.finetune`); the CV
+    figures are those of the cached-feature model.
+
+    An ``init`` checkpoint with LoRA adapters (trained with ``finetune_encoders``) has its adapters restored
+    on the encoders for feature extraction. Without ``finetune_encoders`` they stay frozen and go unchanged
+    into the new checkpoint (same encoder ids); with it they continue training from their saved weights
+    (a new adapter hash in the encoder ids)."""
+    check_config(cfg)
     items, rows = load_clips(data)
     proxy = ProxyWeights.load(proxy_weights) if proxy_weights else None
     y, label_source = stage_labels(rows, stage, data, proxy)
@@ -85,34 +101,53 @@ def train_from_csv(
         cue_names = list(init_ckpt.encoder_ids)
         c = init_ckpt.config
         cfg = replace(cfg, modalities=c.modalities, hidden=c.hidden, layers=c.layers, heads=c.heads,
-                      label_range=c.label_range)  # fmt: skip
-    report_progress = progress or (lambda stage_, done, total: None)
-    table = clip_features(
-        items, profile=profile, modalities=cfg.modalities, cache_dir=cache_dir, models=models, cue_names=cue_names,
-        progress=lambda i: report_progress("features", i, len(items)),
-    )  # fmt: skip
-    if init_ckpt is not None:
-        init_ckpt.check_encoders(table.encoder_ids)
-    init_model = init_ckpt.model if init_ckpt is not None else None
-    cv = cross_validate(table, y, cfg, init=init_model, progress=lambda k: report_progress("folds", k, cfg.folds))
-    abl = ablation(table, y, cfg) if run_ablation and len(cfg.modalities) > 1 and init_model is None else []
-    final = fit(table, y, cfg, init=init_model, progress=lambda e, _: report_progress("final", e, cfg.epochs))
-    encoder_ids, adapters, lora = dict(table.encoder_ids), {}, {}
+                      label_range=c.label_range, pca_dims=c.pca_dims)  # fmt: skip
+        if cfg.ensemble != len(init_ckpt.members):
+            logger.info("%d members from the %d of %s (member i fine-tunes member i mod %d)",
+                        cfg.ensemble, len(init_ckpt.members), init, len(init_ckpt.members))  # fmt: skip
     if finetune_encoders:
-        from evaluator.dubscore.features import build_cues
-        from evaluator.dubscore.finetune import check_finetune, finetune_end_to_end
+        from evaluator.dubscore.finetune import check_finetune
 
         check_finetune(profile, lora_rank)
-        built = build_cues(profile, cfg.modalities, models, names=list(table.encoder_ids))
+    report_progress = progress or (lambda stage_, done, total: None)
+    feature_progress = lambda i: report_progress("features", i, len(items))  # noqa: E731
+    if init_ckpt is not None and init_ckpt.adapters:
+        table = _adapted_features(items, init_ckpt, cache_dir, progress=feature_progress)
+    else:
+        table = clip_features(items, profile=profile, modalities=cfg.modalities, cache_dir=cache_dir, models=models,
+                              cue_names=cue_names, progress=feature_progress)  # fmt: skip
+    if init_ckpt is not None:
+        init_ckpt.check_encoders(table.encoder_ids)
+    init_members = init_ckpt.members if init_ckpt is not None else None
+    cv = cross_validate(table, y, cfg, init=init_members, progress=lambda k: report_progress("folds", k, cfg.folds))
+    abl = ablation(table, y, cfg) if run_ablation and len(cfg.modalities) > 1 and init_members is None else []
+    n_epochs = cfg.ensemble * cfg.epochs
+    final = fit_ensemble(table, y, cfg, init=init_members,
+                         progress=lambda i, e, _: report_progress("final", i * cfg.epochs + e, n_epochs))  # fmt: skip
+    encoder_ids, adapters, lora = dict(table.encoder_ids), {}, {}
+    if init_ckpt is not None:  # the init checkpoint's adapters go on unchanged unless they train again below
+        adapters = dict(init_ckpt.adapters)
+        lora = {k: dict(init_ckpt.info["lora"][k]) for k in adapters}
+    lora_notes = {k: f"frozen, carried from {init}" for k in adapters}
+    if finetune_encoders:
+        from evaluator.dubscore.features import build_cues
+        from evaluator.dubscore.finetune import finetune_end_to_end
+
+        built = (_checkpoint_cues(init_ckpt) if init_ckpt is not None
+                 else build_cues(profile, cfg.modalities, models, names=list(table.encoder_ids)))  # fmt: skip
         try:
-            adapters, lora = finetune_end_to_end(
-                final, items, table, y, built, cfg, rank=lora_rank,
+            trained, settings = finetune_end_to_end(
+                final, items, table, y, built, cfg, rank=lora_rank, resume=lora,
                 progress=lambda e, _: report_progress("lora", e, cfg.epochs),
             )  # fmt: skip
-            encoder_ids.update({c.name: c.encoder_id for c in built if c.name in adapters})
+            encoder_ids.update({c.name: c.encoder_id for c in built if c.name in trained})
         finally:
             for c in built:
                 c.unload()
+        for k in trained:
+            lora_notes[k] = "end to end with the fusion head" + (f", continued from {init}" if k in adapters else "")
+        adapters.update(trained)
+        lora.update(settings)
     out = Path(out)
     report = {
         "data": str(data),
@@ -124,11 +159,12 @@ def train_from_csv(
         "modalities": list(cfg.modalities),
         "profile": profile,
         "encoder_ids": encoder_ids,
-        "lora": {k: {**v, "finetuned": "end to end with the fusion head"} for k, v in lora.items()},
+        "lora": {k: {**v, "finetuned": lora_notes[k]} for k, v in lora.items()},
         "folds": cv["folds"],
         "overall": cv["overall"],
+        "ensemble": len(final),
         "intervals": {
-            "method": "MC dropout + out-of-fold residual spread",
+            "method": interval_method(cfg),
             "coverage": cfg.coverage,
             "picp": cv["picp"],
             "mpiw": cv["mpiw"],
@@ -148,7 +184,10 @@ def score_with_model(
     items: Sequence[ScoreItem], checkpoint: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
     table: FeatureTable | None = None,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per item id: ``dubscore`` (MOS scale), its interval, per-modality relevance, and the model."""
+    """Per item id: ``dubscore`` (MOS scale), its interval, per-modality relevance, and the model.
+
+    An ensemble checkpoint predicts the mean of its members; the interval holds the members' spread, MC
+    dropout (``mc_samples``) and the residual spread; relevance is the members' average."""
     from evaluator.dubscore.relevance import modality_relevance
     from evaluator.dubscore.training import tensors
 
@@ -161,11 +200,12 @@ def score_with_model(
                               cue_names=list(ckpt.encoder_ids))  # fmt: skip
     ckpt.check_encoders(table.encoder_ids)
     cfg = ckpt.config
-    mean, std = predict(ckpt.model, table, cfg, cfg.mc_samples)
+    mean, std = predict_ensemble(ckpt.members, table, cfg, cfg.mc_samples)
     lo, hi = interval(mean, std, info["sigma_res"], cfg.coverage)
     lo_r, hi_r = cfg.label_range
     feats, present = tensors(table.select(list(ckpt.model.modalities)))
-    rel = modality_relevance(ckpt.model, feats, present)
+    rels = [modality_relevance(m, feats, present) for m in ckpt.members]
+    rel = {"relevance": np.mean([r["relevance"] for r in rels], axis=0), "active": rels[0]["active"]}
     out = {}
     for i, item_id in enumerate(table.ids):
         out[item_id] = {
@@ -178,25 +218,48 @@ def score_with_model(
                 if rel["active"][i, j]
             },  # fmt: skip
             "model_id": ckpt.model_id,
+            "members": len(ckpt.members),
             "encoders": ckpt.encoder_ids,
             "calibrated": info.get("stage") == "human",
         }
     return out
 
 
-def _adapted_features(
-    items: Sequence[ScoreItem], ckpt: DubScoreCheckpoint, cache_dir: str | os.PathLike[str] | None
-) -> FeatureTable:
-    """Features with the checkpoint's LoRA adapters on the encoders (cached under the adapted encoder ids)."""
-    from evaluator.dubscore.features import FeatureCache, extract_features, features_for_checkpoint
+def interval_method(cfg: TrainConfig) -> str:
+    """How the intervals of ``cfg`` are built (for the report)."""
+    parts = [f"spread of {cfg.ensemble} ensemble members"] if cfg.ensemble > 1 else []
+    parts += ["MC dropout"] if cfg.mc_samples > 0 else []
+    return " + ".join([*parts, "out-of-fold residual spread"])
+
+
+def _checkpoint_cues(ckpt: DubScoreCheckpoint) -> list[Any]:
+    """The cue encoders ``ckpt`` was trained with, its LoRA adapters restored on them; the caller unloads them."""
+    from evaluator.dubscore.features import features_for_checkpoint
     from evaluator.dubscore.finetune import apply_adapters
 
     cues = features_for_checkpoint(ckpt.info)
     try:
         apply_adapters(cues, ckpt.adapters, ckpt.info.get("lora") or {})
-        return extract_features(
-            items, cues, FeatureCache(cache_dir or default_cache_dir()), profile=ckpt.info["profile"]
-        )
+    except BaseException:
+        for c in cues:
+            c.unload()
+        raise
+    return cues
+
+
+def _adapted_features(
+    items: Sequence[ScoreItem],
+    ckpt: DubScoreCheckpoint,
+    cache_dir: str | os.PathLike[str] | None,
+    progress: Callable[[int], None] | None = None,
+) -> FeatureTable:
+    """Features with the checkpoint's LoRA adapters on the encoders (cached under the adapted encoder ids)."""
+    from evaluator.dubscore.features import FeatureCache, extract_features
+
+    cues = _checkpoint_cues(ckpt)
+    try:
+        return extract_features(items, cues, FeatureCache(cache_dir or default_cache_dir()),
+                                profile=ckpt.info["profile"], progress=progress)  # fmt: skip
     finally:
         for c in cues:
             c.unload()

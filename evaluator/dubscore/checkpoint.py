@@ -3,11 +3,15 @@
 A checkpoint records the cue profile, every cue's encoder id (and model path), the head and its
 sizes, the label range, the residual spread for intervals, and the CV report. Loading it against
 features from other encoders is refused: a score from different encoders is not comparable.
+
+Version 2 stores a list of members (``state_dicts``: one for a single model, ``--ensemble N`` for a
+seed ensemble); version 1 files (one ``state_dict``) are read through :func:`migrate_v1_to_v2`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +23,12 @@ from evaluator.errors import ConfigError, ModelLoadError
 from evaluator.fileio import atomic_path
 
 FORMAT = "dubkit-dubscore"
-VERSION = 1
+VERSION = 2
 
 
 def save_checkpoint(
     path: str | os.PathLike[str],
-    model: _Base,
+    model: _Base | Sequence[_Base],
     cfg: TrainConfig,
     *,
     encoder_ids: dict[str, str],
@@ -36,7 +40,12 @@ def save_checkpoint(
     adapters: dict[str, dict[str, torch.Tensor]] | None = None,
     lora: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """Write a checkpoint; ``adapters``/``lora``: LoRA weights and settings per cue (``--finetune-encoders``)."""
+    """Write a checkpoint of ``model`` (one network, or the members of an ensemble, all of one architecture);
+    ``adapters``/``lora``: LoRA weights and settings per cue (``--finetune-encoders``)."""
+    members = [model] if isinstance(model, _Base) else list(model)
+    if not members:
+        raise ValueError("save_checkpoint needs at least one model")
+    model = members[0]
     blob = {
         "format": FORMAT,
         "version": VERSION,
@@ -50,7 +59,7 @@ def save_checkpoint(
         "sigma_res": float(sigma_res),
         "stage": stage,
         "report": report or {},
-        "state_dict": model.state_dict(),
+        "state_dicts": [m.state_dict() for m in members],
         "adapters": dict(adapters or {}),
         "lora": dict(lora or {}),
     }
@@ -59,20 +68,36 @@ def save_checkpoint(
         torch.save(blob, tmp)
 
 
+def migrate_v1_to_v2(blob: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 checkpoint (one ``state_dict``) as version 2 (a one-member ``state_dicts`` list)."""
+    out = {k: v for k, v in blob.items() if k != "state_dict"}
+    out["state_dicts"] = [blob["state_dict"]]
+    out["version"] = 2
+    return out
+
+
 class DubScoreCheckpoint:
-    """A loaded checkpoint: ``model`` (eval mode), ``config``, ``info`` (everything but the weights)."""
+    """A loaded checkpoint: ``members`` (the networks, eval mode; one unless it is an ensemble), ``config``,
+    ``info`` (everything but the weights)."""
 
     def __init__(self, blob: dict[str, Any], path: str) -> None:
         self.path = path
-        self.info = {k: v for k, v in blob.items() if k not in ("state_dict", "adapters")}
+        self.info = {k: v for k, v in blob.items() if k not in ("state_dicts", "adapters")}
         self.adapters: dict[str, dict[str, torch.Tensor]] = blob.get("adapters") or {}
         cfg = dict(blob["config"])
         cfg["modalities"] = tuple(cfg["modalities"])
         cfg["label_range"] = tuple(cfg["label_range"])
         self.config = TrainConfig(**cfg)
-        self.model = build_network(blob["head"], blob["cue_dims"], blob["cue_modality"], **network_kwargs(self.config))
-        self.model.load_state_dict(blob["state_dict"])
-        self.model.eval()
+        self.members: list[_Base] = []
+        for state in blob["state_dicts"]:
+            net = build_network(blob["head"], blob["cue_dims"], blob["cue_modality"], **network_kwargs(self.config))
+            net.load_state_dict(state)
+            self.members.append(net.eval())
+
+    @property
+    def model(self) -> _Base:
+        """The first member: the model of a single-model checkpoint (an ensemble predicts with ``members``)."""
+        return self.members[0]
 
     @property
     def encoder_ids(self) -> dict[str, str]:
@@ -80,7 +105,9 @@ class DubScoreCheckpoint:
 
     @property
     def model_id(self) -> str:
-        return f"dubscore-{self.info['head']}:{Path(self.path).name} ({self.info['profile']} encoders)"
+        n = len(self.members)
+        ens = f", {n}-member ensemble" if n > 1 else ""
+        return f"dubscore-{self.info['head']}:{Path(self.path).name} ({self.info['profile']} encoders{ens})"
 
     def check_encoders(self, encoder_ids: dict[str, str]) -> None:
         """Refuse features from encoders other than those the checkpoint was trained with."""
@@ -107,6 +134,8 @@ def load_checkpoint(path: str | os.PathLike[str], encoder_ids: dict[str, str] | 
         raise ModelLoadError(f"{p}: cannot read checkpoint ({exc.__class__.__name__}: {exc})") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ModelLoadError(f"{p}: not a DubScore checkpoint", hint="train one with `dubkit train dubscore`")
+    if blob.get("version") == 1:
+        blob = migrate_v1_to_v2(blob)
     if blob.get("version") != VERSION:
         raise ModelLoadError(f"{p}: checkpoint version {blob.get('version')}, this dubkit reads {VERSION}")
     ckpt = DubScoreCheckpoint(blob, str(p))

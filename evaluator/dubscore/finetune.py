@@ -9,7 +9,9 @@ encoders reproduce the cached features and the fusion head's normalisation still
 
 The adapters are saved in the checkpoint (``adapters``: cue -> LoRA state dict, ``lora``: rank, alpha,
 targets); an adapted cue names its adapter in its ``encoder_id`` (``...+lora:<hash>``), so cached
-features of the frozen encoder are never mixed with those of the adapted one.
+features of the frozen encoder are never mixed with those of the adapted one. A stage-2 run from such a
+checkpoint restores the adapters (:func:`apply_adapters`) and, with ``resume``, trains them further
+from those weights. With a seed ensemble the adapters are shared: each step's loss is the members' mean.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def apply_adapters(cues: Sequence[Any], adapters: dict[str, dict[str, torch.Tens
 
 
 def finetune_end_to_end(
-    model: _Base,
+    model: _Base | Sequence[_Base],
     items: Sequence[ScoreItem],
     table: FeatureTable,
     y: np.ndarray,
@@ -103,29 +105,37 @@ def finetune_end_to_end(
     rank: int = 8,
     epochs: int | None = None,
     progress: Callable[[int, float], None] | None = None,
+    resume: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
     """Train LoRA adapters of the transformer ``cues`` jointly with ``model`` (in place) on the raw inputs.
 
-    ``table`` holds the cached features of ``items`` (used for the cues without adapters). Returns the
-    adapter weights and LoRA settings per cue; the adapted cues keep their adapters (eval mode).
+    ``model`` may be the members of an ensemble (one set of adapters serves them all). ``table`` holds the
+    cached features of ``items`` (used for the cues without adapters). ``resume``: LoRA settings of cues
+    whose adapters are already on (restored with :func:`apply_adapters`); those continue from their
+    weights, the other transformer cues get new rank-``rank`` adapters. Returns the adapter weights and
+    LoRA settings per cue; the adapted cues keep their adapters (eval mode).
     """
-    adapt = [c for c in lora_cues(cues) if c.name in model.cue_dims]
+    members = [model] if isinstance(model, _Base) else list(model)
+    resume = resume or {}
+    adapt = [c for c in lora_cues(cues) if c.name in members[0].cue_dims]
     if not adapt:
         raise ConfigError(
             "--finetune-encoders: none of the cues in use has a transformer encoder",
             hint=f"include one of {', '.join(LORA_CUES)} (--profile paper, modalities A or V)",
         )
     torch.manual_seed(cfg.seed)
-    lora = {c.name: add_adapters(c, rank) for c in adapt}
+    lora = {c.name: dict(resume[c.name]) if c.name in resume else add_adapters(c, rank) for c in adapt}
     raw = {c.name: [c.forward_inputs(it) if c.applies(it) else None for it in items] for c in adapt}
-    feats, present = tensors(table.select(list(model.modalities)))
+    feats, present = tensors(table.select(list(members[0].modalities)))
     target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
-    params = [p for c in adapt for p in c.module.parameters() if p.requires_grad] + list(model.parameters())
+    params = [p for c in adapt for p in c.module.parameters() if p.requires_grad]
+    params += [p for m in members for p in m.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(items)
     for epoch in range(epochs if epochs is not None else cfg.epochs):
-        model.train()
+        for m in members:
+            m.train()
         for c in adapt:
             c.module.train()
         total = 0.0
@@ -138,19 +148,24 @@ def finetune_end_to_end(
             for c in adapt:  # the adapted encoders replace the cached vectors of this batch
                 rows = [c.forward(raw[c.name][i]) if raw[c.name][i] is not None else feats[c.name][i] for i in idx]
                 batch[c.name] = torch.stack([r.float().reshape(-1) for r in rows])
-            out = model(batch, {k: v[idx] for k, v in present.items()})
-            loss = head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda)
+            pres = {k: v[idx] for k, v in present.items()}
+            loss = torch.zeros(())
+            for m in members:  # the members share the adapted features; their mean loss trains the adapters
+                out = m(batch, pres)
+                loss = loss + head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda)
+            loss = loss / len(members)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
         if progress is not None:
             progress(epoch + 1, total / max(n, 1))
-    model.eval()
+    for m in members:
+        m.eval()
     adapters = {}
     for c in adapt:
         c.module.eval()
         adapters[c.name] = adapter_state(c)
         c.adapter_tag = adapter_tag(adapters[c.name])
-    logger.info("LoRA adapters trained on %s (rank %d)", ", ".join(adapters), rank)
+    logger.info("LoRA adapters trained on %s (resumed: %s)", ", ".join(adapters), ", ".join(resume) or "none")
     return adapters, lora

@@ -40,6 +40,30 @@ def test_checkpoint_round_trip_and_refuses_other_encoders(tmp_path) -> None:
         load_checkpoint(tmp_path / "other.pt")
 
 
+def test_version_1_single_model_checkpoint_still_loads_and_scores(tmp_path) -> None:
+    from evaluator.dubscore.api import score_with_model
+    from evaluator.dubscore.training import interval
+
+    table, y = _table()
+    cfg = TrainConfig(hidden=16, epochs=3, modalities=("A", "V"), mc_samples=0)
+    model = fit(table, y, cfg)
+    old = {  # the layout dubkit wrote before ensembles: version 1, one state_dict
+        "format": "dubkit-dubscore", "version": 1, "head": model.head_name, "config": cfg.to_dict(),
+        "cue_dims": model.cue_dims, "cue_modality": model.cue_modality, "encoder_ids": table.encoder_ids,
+        "profile": "offline", "models": {}, "sigma_res": 0.25, "stage": "human", "report": {},
+        "state_dict": model.state_dict(), "adapters": {}, "lora": {},
+    }  # fmt: skip
+    torch.save(old, tmp_path / "v1.pt")
+    ck = load_checkpoint(tmp_path / "v1.pt", table.encoder_ids)
+    assert len(ck.members) == 1 and ck.model is ck.members[0] and "ensemble" not in ck.model_id
+    want = predict(model, table, cfg)[0]
+    got = score_with_model([], tmp_path / "v1.pt", table=table)
+    np.testing.assert_allclose([got[i]["value"] for i in table.ids], want, atol=1e-6)
+    lo, hi = interval(want, np.zeros_like(want), 0.25, cfg.coverage)
+    np.testing.assert_allclose([got[i]["interval"][0] for i in table.ids], np.maximum(lo, 1.0), atol=1e-6)
+    assert got["c0"]["members"] == 1
+
+
 @pytest.fixture(scope="module")
 def tiny_wav2vec2(tmp_path_factory) -> str:
     from transformers import Wav2Vec2Config, Wav2Vec2Model

@@ -85,3 +85,80 @@ def test_ratings_import_and_next(corpus, tmp_path) -> None:
     assert nxt.exit_code == 0, nxt.output
     picked = json.loads(nxt.output)["next"]
     assert len(picked) == 2 and not set(picked) & {"c0", "c1", "c2", "c3"}
+
+
+def test_train_ensemble_options_reach_checkpoint_and_score_is_members_mean(corpus) -> None:
+    import torch
+
+    from evaluator.dubscore.checkpoint import load_checkpoint
+    from evaluator.dubscore.data import clip_features, load_clips
+    from evaluator.dubscore.training import tensors
+
+    runner = CliRunner()
+    cache, out = corpus / "cache", corpus / "ens"
+    args = ["train", "dubscore", "--data", str(corpus / "clips.csv"), "--stage", "human", "--modalities", "A",
+            "--folds", "2", "--epochs", "3", "--hidden", "16", "--feature-cache", str(cache), "--ensemble", "2",
+            "--pca-dims", "4", "--val-fraction", "0.2", "--patience", "2", "--mc-samples", "4", "--coverage", "0.8",
+            "--dropout", "0.2", "--weight-decay", "0.01", "--batch-size", "4", "-o", str(out), "--json"]  # fmt: skip
+    res = runner.invoke(main, args)
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output.strip().splitlines()[-1])
+    assert report["ensemble"] == 2 and report["intervals"]["coverage"] == 0.8
+    assert report["intervals"]["method"] == "spread of 2 ensemble members + MC dropout + out-of-fold residual spread"
+    ck = load_checkpoint(out / "dubscore.pt")
+    c = ck.config
+    assert len(ck.members) == 2 and c.ensemble == 2 and (c.pca_dims, c.val_fraction, c.patience) == (4, 0.2, 2)
+    assert (c.mc_samples, c.coverage, c.dropout, c.weight_decay, c.batch_size) == (4, 0.8, 0.2, 0.01, 4)
+    wide = [k for k, d in ck.model.cue_dims.items() if d > 4]
+    assert wide and all(tuple(m.proj[k].basis.shape) == (ck.model.cue_dims[k], 4) for m in ck.members for k in wide)
+    a, b = (m.state_dict() for m in ck.members)
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # members trained with different seeds
+
+    sc = runner.invoke(main, ["score", str(corpus / "clips.csv"), "--metrics", "slot_error_ms", "--model",
+                              str(out / "dubscore.pt"), "--feature-cache", str(cache), "-o", str(corpus / "s_ens"),
+                              "--json"])  # fmt: skip
+    assert sc.exit_code == 0, sc.output
+    rows = {
+        r["id"]: r["dubscore"] for r in map(json.loads, (corpus / "s_ens" / "scores.jsonl").read_text().splitlines())
+    }
+    # the members' mean, computed here from the loaded networks on the cached features
+    items, _ = load_clips(corpus / "clips.csv")
+    table = clip_features(items, profile="offline", cache_dir=cache, cue_names=list(ck.encoder_ids))
+    feats, present = tensors(table.select(["A"]))
+    lo_r, hi_r = c.label_range
+    with torch.no_grad():
+        each = np.stack([lo_r + (hi_r - lo_r) * m.eval()(feats, present).score.numpy() for m in ck.members])
+    got = np.array([rows[i]["value"] for i in table.ids])
+    np.testing.assert_allclose(got, each.mean(axis=0), atol=1e-5)
+    assert np.abs(each[0] - each[1]).max() > 1e-4  # the mean is not just one member's prediction
+    for r in rows.values():
+        lo, hi = r["interval"]
+        assert lo < r["value"] < hi and r["coverage"] == 0.8 and r["members"] == 2 and set(r["relevance"]) == {"A"}
+    assert "2-member ensemble" in rows["c0"]["model_id"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [("--ensemble", "0", "--ensemble must be >= 1, got 0"),
+     ("--val-fraction", "1", "--val-fraction must be in [0, 1), got 1.0"),
+     ("--coverage", "1.5", "--coverage must be in (0, 1), got 1.5"),
+     ("--batch-size", "1", "--batch-size must be >= 2, got 1")],
+)  # fmt: skip
+def test_train_refuses_bad_option_values(tmp_path, option, value, message) -> None:
+    (tmp_path / "clips.csv").write_text("id,audio,mos\nc0,c0.wav,3\n")
+    res = CliRunner().invoke(main, ["train", "dubscore", "--data", str(tmp_path / "clips.csv"), "--stage", "human",
+                                    option, value, "-o", str(tmp_path / "out")])  # fmt: skip
+    assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_option_defaults_are_trainconfig_defaults() -> None:
+    from cli.train_dubscore import dubscore
+    from evaluator.dubscore.training import TrainConfig
+
+    defaults = {p.name: p.default for p in dubscore.params}
+    want = TrainConfig()
+    for name in ("epochs", "lr", "hidden", "loss_lambda", "batch_size", "dropout", "weight_decay", "pca_dims",
+                 "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed"):  # fmt: skip
+        assert defaults[name] == getattr(want, name), name
+    assert defaults["ensemble"] is None and want.ensemble == 1  # None: 1, or the --init checkpoint's members

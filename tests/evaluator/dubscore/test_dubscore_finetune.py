@@ -107,3 +107,72 @@ def test_cli_finetune_encoders_end_to_end(tiny_w2v, tmp_path) -> None:
 
     res = CliRunner().invoke(main, [*args[:-6], "--profile", "offline", "-o", str(tmp_path / "r2")])
     assert res.exit_code == 2 and "--finetune-encoders needs --profile paper" in res.output
+
+
+def test_stage2_init_from_lora_checkpoint_frozen_or_finetuned_adapters_then_score(tiny_w2v, tmp_path) -> None:
+    from cli.main import main
+    from evaluator.dubscore.checkpoint import load_checkpoint
+    from evaluator.dubscore.features import FeatureCache, extract_features
+    from evaluator.dubscore.finetune import apply_adapters
+    from evaluator.dubscore.paper_cues import Wav2Vec2Cue
+    from evaluator.dubscore.training import predict
+    from evaluator.media import write_wav
+
+    lines = ["id,audio,proxy_mos,mos"]
+    for i in range(N):
+        write_wav(tmp_path / f"c{i}.wav", _tone(i), 16000)
+        lines.append(f"c{i},c{i}.wav,{1.5 + 0.6 * i:.2f},{4.5 - 0.5 * i:.2f}")
+    (tmp_path / "clips.csv").write_text("\n".join(lines) + "\n")
+    cache = str(tmp_path / "cache")
+    common = ["--data", str(tmp_path / "clips.csv"), "--epochs", "2", "--folds", "2", "--no-ablation",
+              "--feature-cache", cache, "--json", "-q"]  # fmt: skip
+    runner = CliRunner()
+
+    def train(*args: str) -> dict:
+        res = runner.invoke(main, ["train", "dubscore", *common, *args])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    train("--stage", "proxy", "--profile", "paper", "--cues", "wav2vec2", "--encoder-model", f"wav2vec2={tiny_w2v}",
+          "--modalities", "A", "--hidden", "16", "--finetune-encoders", "--lora-rank", "2", "-o", str(tmp_path / "s1"))  # fmt: skip  # noqa: E501
+    s1 = load_checkpoint(tmp_path / "s1" / "dubscore.pt")
+    lora_id = s1.encoder_ids["wav2vec2"]
+    assert "+lora:" in lora_id
+
+    # stage 2, adapters frozen: features through the stage-1 adapters, the same adapters in the new checkpoint
+    rep = train("--stage", "human", "--init", str(tmp_path / "s1" / "dubscore.pt"), "-o", str(tmp_path / "s2"))
+    s2 = load_checkpoint(tmp_path / "s2" / "dubscore.pt")
+    assert s2.encoder_ids == s1.encoder_ids and rep["encoder_ids"]["wav2vec2"] == lora_id
+    assert s2.info["lora"] == s1.info["lora"] and s2.adapters.keys() == s1.adapters.keys()
+    assert all(torch.equal(v, s1.adapters["wav2vec2"][k]) for k, v in s2.adapters["wav2vec2"].items())
+    assert rep["lora"]["wav2vec2"]["finetuned"].startswith("frozen")
+    a, b = s1.model.state_dict(), s2.model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # the fusion head was fine-tuned on the human MOS
+
+    sc = runner.invoke(main, ["score", str(tmp_path / "clips.csv"), "--metrics", "slot_error_ms", "--model",
+                              str(tmp_path / "s2" / "dubscore.pt"), "--feature-cache", cache, "-o",
+                              str(tmp_path / "scores"), "--json"])  # fmt: skip
+    assert sc.exit_code == 0, sc.output
+    rows = [json.loads(x) for x in (tmp_path / "scores" / "scores.jsonl").read_text().splitlines()]
+    got = {r["id"]: r["dubscore"] for r in rows}
+    # the same prediction, computed here: a fresh encoder with the stage-1 adapters, then stage 2's head
+    cue = Wav2Vec2Cue(tiny_w2v)
+    apply_adapters([cue], s1.adapters, s1.info["lora"])
+    table = extract_features(_items(), [cue], FeatureCache(tmp_path / "own"), profile="paper")
+    assert table.encoder_ids["wav2vec2"] == lora_id
+    want = predict(s2.model, table, s2.config)[0]
+    np.testing.assert_allclose([got[f"c{i}"]["value"] for i in range(N)], want, atol=1e-4)
+    assert got["c0"]["encoders"]["wav2vec2"] == lora_id
+
+    # stage 2 with --finetune-encoders: the adapters continue from stage 1's weights (rank 2 kept, not re-drawn)
+    rep = train("--stage", "human", "--init", str(tmp_path / "s1" / "dubscore.pt"), "--finetune-encoders",
+                "--seed", "7", "-o", str(tmp_path / "s3"))  # fmt: skip
+    s3 = load_checkpoint(tmp_path / "s3" / "dubscore.pt")
+    new_id = s3.encoder_ids["wav2vec2"]
+    assert "+lora:" in new_id and new_id != lora_id and rep["encoder_ids"]["wav2vec2"] == new_id
+    assert s3.info["lora"]["wav2vec2"] == s1.info["lora"]["wav2vec2"]  # rank 2 from the checkpoint, not --lora-rank 8
+    old, new = s1.adapters["wav2vec2"], s3.adapters["wav2vec2"]
+    assert old.keys() == new.keys() and any(not torch.equal(old[k], new[k]) for k in old)
+    for k in (k for k in old if "lora_A" in k):  # a re-drawn A (seed 7) would be unrelated to stage 1's
+        assert float((new[k] - old[k]).norm()) < 0.1 * float(old[k].norm())
+    assert "continued from" in rep["lora"]["wav2vec2"]["finetuned"]

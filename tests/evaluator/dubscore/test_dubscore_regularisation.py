@@ -57,3 +57,24 @@ def test_ensemble_members_differ_and_average() -> None:
     mean, spread = predict_ensemble(members, table, cfg)
     np.testing.assert_allclose(mean, preds.mean(0), atol=1e-9)
     assert spread.mean() > 0  # different seeds give different members
+
+
+def test_cross_validate_ensemble_predicts_members_mean_with_their_spread_and_mc_dropout() -> None:
+    from dataclasses import replace
+
+    from evaluator.dubscore.training import cross_validate, kfold_indices
+
+    table, y = _table(24)
+    cfg = TrainConfig(hidden=8, epochs=2, ensemble=2, folds=2, mc_samples=0, modalities=("A", "V"))
+    rep = cross_validate(table, y, cfg)
+    for k, test in enumerate(kfold_indices(len(y), 2, cfg.seed)):
+        train = np.setdiff1d(np.arange(len(y)), test)
+        # member i of fold k: seed + k + 1000 i
+        members = [fit(table.subset(train), y[train], replace(cfg, seed=k + 1000 * i)) for i in range(2)]
+        preds = np.stack([predict(m, table.subset(test), cfg)[0] for m in members])
+        np.testing.assert_allclose(rep["oof"][test], preds.mean(0), atol=1e-6)
+        np.testing.assert_allclose(rep["oof_std"][test], preds.std(0), atol=1e-6)
+    assert rep["oof_std"].min() > 0
+    with_mc = cross_validate(table, y, replace(cfg, mc_samples=5))
+    np.testing.assert_allclose(with_mc["oof"], rep["oof"], atol=1e-6)
+    assert np.all(with_mc["oof_std"] >= rep["oof_std"] - 1e-9) and with_mc["oof_std"].mean() > rep["oof_std"].mean()
