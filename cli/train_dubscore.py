@@ -107,7 +107,8 @@ def dubscore(
         return
     click.echo(f"{report['clips']} clips, stage {stage}, labels: {report['labels']}")
     if report["ensemble"] > 1:
-        click.echo(f"ensemble of {report['ensemble']} members (seeds {seed} + 1000 i), averaged")
+        seeds = ", ".join(str(seed + 1000 * i) for i in range(report["ensemble"]))
+        click.echo(f"ensemble of {report['ensemble']} members (seeds {seeds}), averaged")
     click.echo("fold   PCC     SRCC    MSE")
     for f in report["folds"]:
         click.echo(f"{f['fold']:<6} {f['pcc']:.3f}   {f['srcc']:.3f}   {f['mse']:.3f}")
