@@ -1,8 +1,11 @@
 """Proxy MOS: a weighted sum of normalised objective metrics, weights fitted to human MOS.
 
-Each metric is mapped to [0, 1] (1 = good) between a *bad* and a *good* anchor: learned from the
-clips at hand (their 5th/95th percentiles, oriented by the metric's ``higher_is_better``), or, for the
-uncalibrated default, the documented anchors in :data:`DEFAULT_ANCHORS`. The weights are
+Each metric is mapped to [0, 1] (1 = good). Fitted on the clips at hand (no labels needed), the
+default is the metric's *quantile* (its mid-rank empirical CDF among those clips, oriented by the
+metric's ``higher_is_better``, kept as a 101-point quantile grid so new clips map the same way): robust
+to a metric's scale and outliers, and monotone, so a metric's ranking is kept. ``kind="linear"`` maps
+linearly between the 5th and 95th percentiles instead; the uncalibrated default maps linearly between
+the documented anchors in :data:`DEFAULT_ANCHORS`. The weights are
 non-negative, sum to one and maximise the Pearson correlation of the proxy with the human MOS
 (``scipy.optimize.minimize``, SLSQP); a least-squares line maps the proxy onto the MOS scale.
 Without ratings the weights are equal and the proxy is labelled *uncalibrated*.
@@ -71,13 +74,45 @@ def directed(name: str, values: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.asarray(out, float), True
 
 
+#: probability levels of the stored quantile grid of a ``quantile`` normaliser
+QUANTILE_LEVELS = np.linspace(0.0, 1.0, 101)
+#: metric values are compared at this many decimals in the quantile mapping (ties survive float noise)
+TIE_DECIMALS = 9
+
+
+def mid_cdf(v: np.ndarray, grid: np.ndarray, levels: np.ndarray = QUANTILE_LEVELS) -> np.ndarray:
+    """Empirical CDF of ``v`` from a quantile ``grid`` at ``levels``: the mean of its left and right limits, so a
+    value tied with a run of grid points (a metric that is often exactly 0) maps to the middle of their level
+    range; values between grid points interpolate linearly; below the grid 0, above it 1; a constant grid
+    (an uninformative metric) maps everything to 0.5. ``network.quantile_transform`` is the same map in torch.
+    """
+    grid, v = np.asarray(grid, float), np.asarray(v, float)
+    if np.ptp(grid) == 0:
+        return np.full(v.shape, 0.5)
+    k = len(grid)
+
+    def limit(side: str, tied: float) -> np.ndarray:
+        idx = np.clip(np.searchsorted(grid, v, side=side), 1, k - 1)
+        lo, hi = grid[idx - 1], grid[idx]
+        span = hi - lo
+        frac = np.where(span > 0, np.clip((v - lo) / np.where(span > 0, span, 1.0), 0.0, 1.0), tied)
+        frac = np.where(v > hi, 1.0, np.where(v < lo, 0.0, frac))
+        return levels[idx - 1] + frac * (levels[idx] - levels[idx - 1])
+
+    return (limit("left", 0.0) + limit("right", 1.0)) / 2
+
+
 @dataclass
 class Normaliser:
-    """Per metric (bad, good) anchors and the fill value (0.5) for missing metrics."""
+    """Per metric (bad, good) anchors, the mapping ``kind`` (``linear`` between the anchors or ``quantile``
+    through ``grid``, a quantile grid per metric of the directed values) and the fill value (0.5) for
+    missing metrics."""
 
     names: list[str]
     bad: list[float]
     good: list[float]
+    kind: str = "linear"
+    grid: list[list[float]] = field(default_factory=list)
 
     @classmethod
     def default(cls, names: Sequence[str]) -> Normaliser:
@@ -87,9 +122,13 @@ class Normaliser:
         return cls(list(names), [DEFAULT_ANCHORS[n][0] for n in names], [DEFAULT_ANCHORS[n][1] for n in names])
 
     @classmethod
-    def fit(cls, x: np.ndarray, names: Sequence[str]) -> Normaliser:
-        """Anchors at the 5th/95th percentiles of ``x`` ``(N, d)``, oriented by each metric's direction."""
-        bad, good = [], []
+    def fit(cls, x: np.ndarray, names: Sequence[str], kind: str = "quantile") -> Normaliser:
+        """From the metric values ``x`` ``(N, d)`` of the clips at hand, oriented by each metric's direction:
+        ``quantile`` (default) keeps a quantile grid of each metric, ``linear`` maps between its 5th and
+        95th percentiles (both record those percentiles as the bad/good anchors)."""
+        if kind not in ("linear", "quantile"):
+            raise ConfigError(f"unknown proxy normalisation {kind!r}", hint="use linear or quantile")
+        bad, good, grid = [], [], []
         for j, n in enumerate(names):
             col, up = directed(n, x[:, j])
             col = col[np.isfinite(col)]
@@ -99,14 +138,24 @@ class Normaliser:
             b, g = (lo, hi) if up else (hi, lo)
             bad.append(float(b))
             good.append(float(g))
-        return cls(list(names), bad, good)
+            oriented = np.round(col if up else -col, TIE_DECIMALS)  # float noise must not split ties
+            grid.append(np.quantile(oriented, QUANTILE_LEVELS).tolist() if len(col) else [0.0])
+        return cls(list(names), bad, good, kind, grid if kind == "quantile" else [])
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        b, g = np.asarray(self.bad), np.asarray(self.good)
         x = np.asarray(x, float).copy()
         for j, n in enumerate(self.names):
             x[:, j] = directed(n, x[:, j])[0]
-        z = np.clip((x - b) / (g - b), 0.0, 1.0)
+        if self.kind == "quantile":
+            z = np.full(x.shape, np.nan)
+            for j in range(len(self.names)):
+                up = self.good[j] >= self.bad[j]
+                ok = np.isfinite(x[:, j])
+                v = np.round(x[ok, j] if up else -x[ok, j], TIE_DECIMALS)
+                z[ok, j] = mid_cdf(v, np.asarray(self.grid[j]))
+        else:
+            b, g = np.asarray(self.bad), np.asarray(self.good)
+            z = np.clip((x - b) / (g - b), 0.0, 1.0)
         return np.where(np.isfinite(z), z, 0.5)
 
 
