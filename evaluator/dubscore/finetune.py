@@ -152,7 +152,7 @@ def finetune_end_to_end(
             loss = torch.zeros(())
             for m in members:  # the members share the adapted features; their mean loss trains the adapters
                 out = m(batch, pres)
-                loss = loss + head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda)
+                loss = loss + head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda, cfg.rank_weight)
             loss = loss / len(members)
             opt.zero_grad()
             loss.backward()

@@ -38,8 +38,32 @@ def agreement(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
     return {"pcc": pcc, "srcc": srcc, "mse": float(np.mean((p - t) ** 2)), "ccc": c, "n": int(len(p))}
 
 
-def head_loss(head: str, score: torch.Tensor, target: torch.Tensor, loss_lambda: float) -> torch.Tensor:
-    """The training loss of a head: ``avfusion`` uses CCC + RMSE, ``dubscore`` the mean squared error."""
-    if head == "avfusion":
-        return ccc_rmse_loss(score, target, loss_lambda)
-    return torch.mean((score - target) ** 2)
+def ranking_loss(pred: torch.Tensor, target: torch.Tensor, tau: float = 0.05) -> torch.Tensor:
+    """Pairwise logistic ranking loss (RankNet) over the pairs of a batch, each pair weighted by its label gap.
+
+    For labels ``t_i > t_j`` the pair costs ``softplus(-(p_i - p_j) / tau) * (t_i - t_j)``: a pair the
+    model orders wrongly costs most, and pairs of nearly equal (noisy) labels count little. Averaged so
+    that it is on the scale of the label gaps (labels in [0, 1]).
+
+    >>> t = torch.tensor([0.0, 0.5, 1.0])
+    >>> bool(ranking_loss(t, t) < ranking_loss(t.flip(0), t))
+    True
+    """
+    gap = target[:, None] - target[None, :]
+    diff = pred[:, None] - pred[None, :]
+    w = gap.clamp(min=0.0)
+    if float(w.sum()) <= 0:
+        return pred.sum() * 0.0
+    return (torch.nn.functional.softplus(-diff / tau) * tau * w).sum() / w.sum()
+
+
+def head_loss(
+    head: str, score: torch.Tensor, target: torch.Tensor, loss_lambda: float, rank_weight: float = 0.0
+) -> torch.Tensor:
+    """The training loss of a head: ``avfusion`` uses CCC + RMSE, ``dubscore`` the mean squared error; with
+    ``rank_weight`` > 0 plus that times the pairwise :func:`ranking_loss` (the order of clips, which SRCC
+    and comparisons of generators read)."""
+    loss = ccc_rmse_loss(score, target, loss_lambda) if head == "avfusion" else torch.mean((score - target) ** 2)
+    if rank_weight > 0:
+        loss = loss + rank_weight * ranking_loss(score, target)
+    return loss

@@ -44,13 +44,49 @@ class FusionOutput:
     cue_weights: dict[str, torch.Tensor]  # modality -> (B, n_cues) attention weights
 
 
-class CueProjection(nn.Module):
-    """Standardise (buffers set from training data), project to ``hidden``, residual bottleneck adapter."""
+#: probability levels of the per-feature quantile grid of a quantile-normalised cue
+QUANTILE_LEVELS = 33
 
-    def __init__(self, dim: int, hidden: int, bottleneck: int = 16, dropout: float = 0.1, reduce: int = 0) -> None:
+
+def quantile_transform(x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """Each column of ``x`` ``(B, d)`` through the empirical CDF its ``grid`` ``(K, d)`` of quantiles describes
+    (linear between grid points, ties at their mid level, clamped to [0, 1]), centred and scaled to unit
+    variance (a uniform variable has variance 1/12).
+
+    >>> g = torch.linspace(0, 1, 5)[:, None]
+    >>> [round(v, 3) for v in quantile_transform(torch.tensor([[0.0], [0.5], [2.0]]), g).squeeze(1).tolist()]
+    [-1.732, 0.0, 1.732]
+    """
+    k = grid.shape[0]
+    g, xt = grid.T.contiguous(), x.T.contiguous()
+
+    def limit(side: str, tied: float) -> torch.Tensor:  # left/right limit of the CDF (as proxy.mid_cdf)
+        idx = torch.searchsorted(g, xt, side=side).clamp(1, k - 1)
+        lo, hi = g.gather(1, idx - 1), g.gather(1, idx)
+        span = hi - lo
+        frac = torch.where(span > 0, ((xt - lo) / span.clamp_min(1e-12)).clamp(0.0, 1.0), torch.full_like(xt, tied))
+        frac = torch.where(xt > hi, torch.ones_like(xt), torch.where(xt < lo, torch.zeros_like(xt), frac))
+        return (idx - 1 + frac) / (k - 1)
+
+    u = (limit("left", 0.0) + limit("right", 1.0)) / 2
+    constant = (g[:, -1] == g[:, 0])[:, None]  # a feature constant in training carries nothing: its mid value
+    u = torch.where(constant, torch.full_like(u, 0.5), u)
+    return ((u - 0.5) * 12**0.5).T
+
+
+class CueProjection(nn.Module):
+    """Normalise (standardise, or with ``quantile`` map each feature through its training quantiles; buffers set
+    from training data), project to ``hidden``, residual bottleneck adapter."""
+
+    def __init__(
+        self, dim: int, hidden: int, bottleneck: int = 16, dropout: float = 0.1, reduce: int = 0, quantile: bool = False
+    ) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
+        self.quantile = quantile
+        if quantile:  # heavy-tailed scalar cues (metrics, statistics): rank-based, robust to scale and outliers
+            self.register_buffer("grid", torch.linspace(-1, 1, QUANTILE_LEVELS)[:, None].repeat(1, dim))
         self.reduced = 0 < reduce < dim
         if self.reduced:  # fixed projection onto the training data's principal axes (set with the normalisation)
             self.register_buffer("basis", torch.eye(dim)[:, :reduce].contiguous())
@@ -59,7 +95,7 @@ class CueProjection(nn.Module):
         self.adapter = nn.Sequential(nn.Linear(hidden, bottleneck), nn.GELU(), nn.Linear(bottleneck, hidden))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = (x - self.mean) / self.std
+        z = quantile_transform(x, self.grid) if self.quantile else (x - self.mean) / self.std
         if self.reduced:
             z = z @ self.basis
         h = self.proj(z)
@@ -68,7 +104,13 @@ class CueProjection(nn.Module):
 
 class _Base(nn.Module):
     def __init__(
-        self, cue_dims: dict[str, int], cue_modality: dict[str, str], hidden: int, dropout: float, reduce_dims: int = 0
+        self,
+        cue_dims: dict[str, int],
+        cue_modality: dict[str, str],
+        hidden: int,
+        dropout: float,
+        reduce_dims: int = 0,
+        quantile_dims: int = 0,
     ) -> None:
         super().__init__()
         self.cue_dims = dict(cue_dims)
@@ -77,19 +119,30 @@ class _Base(nn.Module):
         self.cues_of = {m: [c for c in self.cue_dims if self.cue_modality[c] == m] for m in self.modalities}
         self.hidden = hidden
         self.reduce_dims = reduce_dims
+        self.quantile_dims = quantile_dims  # cues this narrow or narrower are quantile-normalised
         self.proj = nn.ModuleDict(
-            {c: CueProjection(d, hidden, dropout=dropout, reduce=reduce_dims) for c, d in self.cue_dims.items()}
+            {
+                c: CueProjection(d, hidden, dropout=dropout, reduce=reduce_dims, quantile=d <= quantile_dims)
+                for c, d in self.cue_dims.items()
+            }
         )
 
     def set_normalisation(
-        self, mean: dict[str, torch.Tensor], std: dict[str, torch.Tensor], basis: dict[str, torch.Tensor] | None = None
+        self,
+        mean: dict[str, torch.Tensor],
+        std: dict[str, torch.Tensor],
+        basis: dict[str, torch.Tensor] | None = None,
+        grid: dict[str, torch.Tensor] | None = None,
     ) -> None:
-        """Standardisation per cue and, for cues wider than ``reduce_dims``, the PCA basis ``(dim, reduce_dims)``."""
+        """Standardisation per cue, for cues wider than ``reduce_dims`` the PCA basis ``(dim, reduce_dims)``, and
+        for quantile-normalised cues their quantile grid ``(QUANTILE_LEVELS, dim)``."""
         for c, p in self.proj.items():
             p.mean.copy_(mean[c])
             p.std.copy_(std[c].clamp_min(1e-4))
             if p.reduced and basis is not None:
                 p.basis.copy_(basis[c])
+            if p.quantile and grid is not None:
+                p.grid.copy_(grid[c])
 
     def _tokens(
         self, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor], modality: str, off: set[str]
@@ -124,8 +177,9 @@ class DubScoreNet(_Base):
         heads: int = 4,
         dropout: float = 0.1,
         reduce_dims: int = 0,
+        quantile_dims: int = 0,
     ) -> None:
-        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims)
+        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims, quantile_dims)
         self.attn = nn.ModuleDict(
             {m: nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1)) for m in self.modalities}
         )
@@ -178,8 +232,9 @@ class AVFusionNet(_Base):
         dropout: float = 0.1,
         layers: int = 1,
         reduce_dims: int = 0,
+        quantile_dims: int = 0,
     ) -> None:
-        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims)
+        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims, quantile_dims)
         self.a2v = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
         self.v2a = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
         self.norm_a = nn.LayerNorm(hidden)

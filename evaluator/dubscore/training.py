@@ -19,7 +19,7 @@ import torch
 
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.losses import agreement, head_loss
-from evaluator.dubscore.network import _Base, build_network
+from evaluator.dubscore.network import QUANTILE_LEVELS, _Base, build_network
 from evaluator.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class TrainConfig:
     val_fraction: float = 0.0  # >0: early stopping on this share of the training clips (best epoch kept)
     patience: int = 10  # epochs without validation improvement before stopping
     ensemble: int = 1  # members (different seeds) averaged by ``fit_ensemble``/``predict_ensemble``
+    quantile_dims: int = 0  # >0: cues of at most this many features are quantile-normalised (network.py)
+    rank_weight: float = 0.0  # >0: adds this times the pairwise ranking loss (losses.ranking_loss)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +68,8 @@ def network_kwargs(cfg: TrainConfig) -> dict[str, Any]:
         kw["layers"] = cfg.layers
     if cfg.pca_dims:
         kw["reduce_dims"] = cfg.pca_dims
+    if cfg.quantile_dims:
+        kw["quantile_dims"] = cfg.quantile_dims
     return kw
 
 
@@ -79,7 +83,7 @@ def new_model(table: FeatureTable, cfg: TrainConfig) -> _Base:
 
 def _normalise(model: _Base, table: FeatureTable) -> None:
     """Per-cue standardisation (and PCA basis for reduced cues) from the training rows only."""
-    mean, std, basis = {}, {}, {}
+    mean, std, basis, grid = {}, {}, {}, {}
     for c in model.cue_dims:
         x, p = table.cues[c], table.present[c]
         rows = np.asarray(x[p] if p.any() else x, dtype=np.float64)
@@ -93,7 +97,10 @@ def _normalise(model: _Base, table: FeatureTable) -> None:
             b = np.zeros((rows.shape[1], k))
             b[:, : min(k, vt.shape[0])] = vt[:k].T
             basis[c] = torch.as_tensor(b, dtype=torch.float32)
-    model.set_normalisation(mean, std, basis)
+        if model.proj[c].quantile:
+            levels = np.linspace(0.0, 1.0, QUANTILE_LEVELS)
+            grid[c] = torch.as_tensor(np.quantile(rows, levels, axis=0), dtype=torch.float32)
+    model.set_normalisation(mean, std, basis, grid)
 
 
 def to_unit(y: np.ndarray, cfg: TrainConfig) -> np.ndarray:
@@ -140,7 +147,7 @@ def fit(
             if len(idx) < 2:
                 continue
             out = model({k: v[idx] for k, v in feats.items()}, {k: v[idx] for k, v in present.items()})
-            loss = head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda)
+            loss = head_loss(cfg.head, out.score, target[idx], cfg.loss_lambda, cfg.rank_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
