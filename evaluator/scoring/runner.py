@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluator.errors import ConfigError, DubkitError
-from evaluator.fileio import write_json, write_text
+from evaluator.fileio import json_safe, write_json, write_text
 from evaluator.metrics import OFFLINE_SUITE, ScoreItem, create_metric, family_of, list_metrics
 from evaluator.metrics.base import MetricFamily
 from evaluator.scoring.summary import summarize, summary_csv
@@ -59,16 +58,6 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
             )
         names += [n for n in found if n not in names]
     return names
-
-
-def _json_safe(v: Any) -> Any:
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json_safe(x) for x in v]
-    return v
 
 
 class Scorer:
@@ -114,7 +103,7 @@ class Scorer:
                     "error": f"{type(exc).__name__}: {exc}",
                 }
         self.seconds[family] += time.perf_counter() - t0
-        return _json_safe(values)
+        return json_safe(values)
 
     def unload(self) -> None:
         for fam in self.families.values():
@@ -208,7 +197,7 @@ def score(
         "items": {k: sum(1 for r in all_rows if r["kind"] == k) for k in ("clip", "line")},
         "summary": summarize(all_rows, specs),
         "specs": specs,
-        "config": _json_safe(asdict(config)),
+        "config": json_safe(asdict(config)),
         "seconds_per_family": {k: round(v, 3) for k, v in scorer.seconds.items()},
         **added,
     }
