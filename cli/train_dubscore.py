@@ -11,6 +11,11 @@ import click
 from cli.errors import handle_errors
 
 
+def _num(v: float | None) -> str:
+    """A report figure for the table; None (a fold too small for a correlation) prints as n/a."""
+    return "  n/a" if v is None else f"{v:.3f}"
+
+
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for v in values:
@@ -48,6 +53,23 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
               help="Members (different seeds), averaged [default: 1, or as many as --init has].")  # fmt: skip
 @click.option("--mc-samples", default=20, show_default=True, help="MC-dropout passes for the intervals; 0: off.")
 @click.option("--coverage", default=0.9, show_default=True, help="Coverage of the prediction intervals.")
+@click.option(
+    "--quantile-dims",
+    default=0,
+    show_default=True,
+    help="Cues of at most this many features: quantile-normalised (metrics, statistics); 0: off.",
+)
+@click.option(
+    "--rank-weight",
+    default=0.0,
+    show_default=True,
+    help="Adds this times a pairwise ranking loss to the head's loss; 0: off.",
+)
+@click.option(
+    "--rehearse",
+    is_flag=True,
+    help="Stage human: clips with an empty mos train on their proxy MOS; CV scores rated ones.",
+)
 @click.option("--cues", default="", help="Comma-separated cue names to use (default: all of the profile's).")
 @click.option("--finetune-encoders", is_flag=True,
               help="Train LoRA adapters of the paper transformer encoders jointly with the fusion head.")  # fmt: skip
@@ -62,7 +84,8 @@ def dubscore(
     data: Path, stage: str, init: Path | None, folds: int, modalities: str, head: str, profile: str,
     encoder_models: tuple[str, ...], proxy_weights: Path | None, feature_cache: Path | None, epochs: int, lr: float,
     hidden: int, loss_lambda: float, batch_size: int, dropout: float, weight_decay: float, pca_dims: int,
-    val_fraction: float, patience: int, ensemble: int | None, mc_samples: int, coverage: float, cues: str,
+    val_fraction: float, patience: int, ensemble: int | None, mc_samples: int, coverage: float,
+    quantile_dims: int, rank_weight: float, rehearse: bool, cues: str,
     finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int, out: Path, as_json: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Train DubScore on DATA: CV report (PCC, SRCC, MSE per fold), ablation, PICP@90%, checkpoint in OUT."""
@@ -80,7 +103,8 @@ def dubscore(
     cfg = TrainConfig(head=head, modalities=parse_modalities(modalities), hidden=hidden, epochs=epochs, lr=lr,
                       folds=folds, seed=seed, loss_lambda=loss_lambda, batch_size=batch_size, dropout=dropout,
                       weight_decay=weight_decay, pca_dims=pca_dims, val_fraction=val_fraction, patience=patience,
-                      ensemble=ensemble, mc_samples=mc_samples, coverage=coverage)  # fmt: skip
+                      ensemble=ensemble, mc_samples=mc_samples, coverage=coverage, quantile_dims=quantile_dims,
+                      rank_weight=rank_weight)  # fmt: skip
     if stage == "human" and init is None and not quiet:
         click.echo("note: stage human without --init trains from scratch on the ratings", err=True)
     bars: dict[str, tqdm] = {}
@@ -96,7 +120,8 @@ def dubscore(
                                 models=_pairs(encoder_models), cache_dir=feature_cache, proxy_weights=proxy_weights,
                                 run_ablation=not no_ablation, progress=progress,
                                 cues=[c.strip() for c in cues.split(",") if c.strip()] or None,
-                                finetune_encoders=finetune_encoders, lora_rank=lora_rank)  # fmt: skip
+                                finetune_encoders=finetune_encoders, lora_rank=lora_rank,
+                                rehearse=rehearse)  # fmt: skip
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     finally:
@@ -111,15 +136,15 @@ def dubscore(
         click.echo(f"ensemble of {report['ensemble']} members (seeds {seeds}), averaged")
     click.echo("fold   PCC     SRCC    MSE")
     for f in report["folds"]:
-        click.echo(f"{f['fold']:<6} {f['pcc']:.3f}   {f['srcc']:.3f}   {f['mse']:.3f}")
+        click.echo(f"{f['fold']:<6} {_num(f['pcc'])}   {_num(f['srcc'])}   {_num(f['mse'])}")
     o = report["overall"]
-    click.echo(f"all    {o['pcc']:.3f}   {o['srcc']:.3f}   {o['mse']:.3f}")
+    click.echo(f"all    {_num(o['pcc'])}   {_num(o['srcc'])}   {_num(o['mse'])}")
     iv = report["intervals"]
     click.echo(f"{iv['coverage']:.0%} intervals ({iv['method']}): PICP {iv['picp']:.3f}, MPIW {iv['mpiw']:.3f}")
     if report["ablation"]:
         click.echo("modalities  PCC     SRCC    MSE")
         for r in report["ablation"]:
-            click.echo(f"{r['modalities']:<11} {r['pcc']:.3f}   {r['srcc']:.3f}   {r['mse']:.3f}")
+            click.echo(f"{r['modalities']:<11} {_num(r['pcc'])}   {_num(r['srcc'])}   {_num(r['mse'])}")
     for cue, lo in report.get("lora", {}).items():
         click.echo(f"LoRA adapters on {cue}: rank {lo['rank']}, targets {','.join(lo['targets'])} ({lo['finetuned']})")
     click.echo(f"wrote {report['checkpoint']} and {out / 'report.json'}")

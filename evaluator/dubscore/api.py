@@ -25,7 +25,7 @@ from evaluator.dubscore.training import (
     predict_ensemble,
 )
 from evaluator.errors import ConfigError
-from evaluator.fileio import write_json
+from evaluator.fileio import json_safe, write_json
 from evaluator.metrics.item import ScoreItem
 
 logger = logging.getLogger(__name__)
@@ -35,9 +35,16 @@ REPORT_NAME = "report.json"
 
 
 def stage_labels(
-    rows: list[dict[str, str]], stage: str, data: str | os.PathLike[str], proxy: ProxyWeights | None
-) -> tuple[np.ndarray, str]:  # noqa: E501
-    """Labels of ``stage``: human ``mos``; or ``proxy_mos`` / the proxy of the metric columns."""
+    rows: list[dict[str, str]],
+    stage: str,
+    data: str | os.PathLike[str],
+    proxy: ProxyWeights | None,
+    rehearse: bool = False,
+) -> tuple[np.ndarray, str]:
+    """Labels of ``stage``: human ``mos`` (with ``rehearse``, the proxy MOS where the mos cell is empty); or
+    ``proxy_mos`` / the proxy of the metric columns."""
+    if stage == "human" and rehearse:
+        return rehearsal_labels(rows, data, proxy)
     if stage == "human":
         return label_column(rows, "mos", data), "human MOS (mos column)"
     if stage != "proxy":
@@ -52,6 +59,29 @@ def stage_labels(
         )
     proxy = proxy or ProxyWeights.equal(names)
     return proxy.mos(metric_matrix(rows, proxy.names)), f"proxy MOS over {', '.join(names)} ({proxy.source})"
+
+
+def rehearsal_labels(
+    rows: list[dict[str, str]], data: str | os.PathLike[str], proxy: ProxyWeights | None
+) -> tuple[np.ndarray, str]:
+    """Stage-2 labels with rehearsal: the human ``mos`` where the cell is filled, the clip's proxy MOS where it
+    is empty (so fine-tuning on a few ratings corrects the proxy without forgetting it)."""
+    if not rows or "mos" not in rows[0]:
+        raise ConfigError(f"{data}: no 'mos' column", hint="add a mos column; leave it empty for unrated clips")
+    rated = np.array([str(r.get("mos") or "").strip() != "" for r in rows])
+    if not rated.any():
+        raise ConfigError(f"{data}: --rehearse needs at least one rated clip (a filled mos cell)")
+    y_proxy, proxy_source = stage_labels(rows, "proxy", data, proxy)
+    y = y_proxy.copy()
+    y[rated] = label_column([r for r, k in zip(rows, rated, strict=True) if k], "mos", data)
+    return y, f"human MOS ({int(rated.sum())} clips) + {proxy_source} for the {int((~rated).sum())} unrated"
+
+
+def rated_mask(rows: list[dict[str, str]], rehearse: bool) -> np.ndarray | None:
+    """The clips whose label is a human rating (scored in CV) under rehearsal; None: every label is scored."""
+    if not rehearse:
+        return None
+    return np.array([str(r.get("mos") or "").strip() != "" for r in rows])
 
 
 def train_from_csv(
@@ -70,6 +100,7 @@ def train_from_csv(
     cues: Sequence[str] | None = None,
     finetune_encoders: bool = False,
     lora_rank: int = 8,
+    rehearse: bool = False,
 ) -> dict[str, Any]:
     """Train (stage 1 on proxy labels, stage 2 on human MOS from ``init``), k-fold CV, ablation; write
     ``out/dubscore.pt`` and ``out/report.json``; return the report.
@@ -88,7 +119,9 @@ def train_from_csv(
     check_config(cfg)
     items, rows = load_clips(data)
     proxy = ProxyWeights.load(proxy_weights) if proxy_weights else None
-    y, label_source = stage_labels(rows, stage, data, proxy)
+    if rehearse and stage != "human":
+        raise ConfigError("--rehearse is for --stage human", hint="add --stage human --init STAGE1_CHECKPOINT")
+    y, label_source = stage_labels(rows, stage, data, proxy, rehearse)
     init_ckpt = None
     cue_names: Sequence[str] | None = list(cues) if cues else None
     if init is not None:
@@ -101,7 +134,7 @@ def train_from_csv(
         cue_names = list(init_ckpt.encoder_ids)
         c = init_ckpt.config
         cfg = replace(cfg, modalities=c.modalities, hidden=c.hidden, layers=c.layers, heads=c.heads,
-                      label_range=c.label_range, pca_dims=c.pca_dims)  # fmt: skip
+                      label_range=c.label_range, pca_dims=c.pca_dims, quantile_dims=c.quantile_dims)  # fmt: skip
         if cfg.ensemble != len(init_ckpt.members):
             logger.info("%d members from the %d of %s (member i fine-tunes member i mod %d)",
                         cfg.ensemble, len(init_ckpt.members), init, len(init_ckpt.members))  # fmt: skip
@@ -119,8 +152,10 @@ def train_from_csv(
     if init_ckpt is not None:
         init_ckpt.check_encoders(table.encoder_ids)
     init_members = init_ckpt.members if init_ckpt is not None else None
-    cv = cross_validate(table, y, cfg, init=init_members, progress=lambda k: report_progress("folds", k, cfg.folds))
-    abl = ablation(table, y, cfg) if run_ablation and len(cfg.modalities) > 1 and init_members is None else []
+    cv = cross_validate(table, y, cfg, init=init_members, progress=lambda k: report_progress("folds", k, cfg.folds),
+                        scored=rated_mask(rows, rehearse))  # fmt: skip
+    run_abl = run_ablation and len(cfg.modalities) > 1 and init_members is None
+    abl = ablation(table, y, cfg, scored=rated_mask(rows, rehearse)) if run_abl else []
     n_epochs = cfg.ensemble * cfg.epochs
     final = fit_ensemble(table, y, cfg, init=init_members,
                          progress=lambda i, e, _: report_progress("final", i * cfg.epochs + e, n_epochs))  # fmt: skip
@@ -173,6 +208,7 @@ def train_from_csv(
         "config": cfg.to_dict(),
         "checkpoint": str(out / CHECKPOINT_NAME),
     }
+    report = json_safe(report)  # a fold with fewer than 3 scored clips has no correlation (None)
     save_checkpoint(out / CHECKPOINT_NAME, final, cfg, encoder_ids=encoder_ids, profile=profile, models=models,
                     sigma_res=cv["sigma_res"], report={k: report[k] for k in ("overall", "intervals", "labels")},
                     stage=stage, adapters=adapters, lora=lora)  # fmt: skip

@@ -240,6 +240,8 @@ _CHECKS: tuple[tuple[str, str, Callable[[Any], bool], str, str], ...] = (
     ("ensemble", "--ensemble", lambda v: v >= 1, ">= 1", "1 trains a single model"),
     ("mc_samples", "--mc-samples", lambda v: v >= 0, ">= 0", "0 turns MC dropout off"),
     ("coverage", "--coverage", lambda v: 0 < v < 1, "in (0, 1)", "e.g. 0.9 for 90% intervals"),
+    ("quantile_dims", "--quantile-dims", lambda v: v >= 0, ">= 0", "0 standardises every cue"),
+    ("rank_weight", "--rank-weight", lambda v: v >= 0, ">= 0", "0 turns the ranking loss off"),
 )
 
 
@@ -266,8 +268,12 @@ def cross_validate(
     init: Sequence[_Base] | _Base | None = None,
     truth: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
+    scored: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """k-fold CV: per fold and overall PCC/SRCC/MSE, out-of-fold predictions, PICP/MPIW of the intervals.
+
+    ``scored`` (bool per clip, optional): only these clips' labels are scored and set the residual spread
+    (rehearsal: the human ratings are scored, the proxy labels of unrated clips are only trained on).
 
     Each fold trains ``cfg.ensemble`` members (:func:`fit_ensemble`; ``init`` may list one start per
     member) and predicts their mean; the spread is the members' spread combined with MC dropout
@@ -286,24 +292,28 @@ def cross_validate(
         if progress is not None:
             progress(k + 1)
     per_fold, lo, hi = [], np.zeros(len(y)), np.zeros(len(y))
+    sc = np.ones(len(y), bool) if scored is None else np.asarray(scored, bool)
     for k, test in enumerate(folds):
-        others = fold_of != k  # residual spread estimated without this fold's labels
+        others = (fold_of != k) & sc  # residual spread estimated without this fold's labels
+        if not others.any():
+            others = fold_of != k
         sigma = float(np.sqrt(max(np.mean((oof[others] - y[others]) ** 2) - np.mean(oof_std[others] ** 2), 1e-6)))
         lo[test], hi[test] = interval(oof[test], oof_std[test], sigma, cfg.coverage)
-        per_fold.append({"fold": k, **agreement(oof[test], y[test])})
+        t = test[sc[test]]
+        per_fold.append({"fold": k, **agreement(oof[t], y[t])})
     inside = (y >= lo) & (y <= hi)
     report = {
         "folds": per_fold,
-        "overall": agreement(oof, y),
-        "picp": float(inside.mean()),
-        "mpiw": float(np.mean(hi - lo)),
+        "overall": agreement(oof[sc], y[sc]),
+        "picp": float(inside[sc].mean()),
+        "mpiw": float(np.mean((hi - lo)[sc])),
         "coverage": cfg.coverage,
         "oof": oof,
         "oof_std": oof_std,
-        "sigma_res": float(np.sqrt(max(np.mean((oof - y) ** 2) - np.mean(oof_std**2), 1e-6))),
+        "sigma_res": float(np.sqrt(max(np.mean((oof[sc] - y[sc]) ** 2) - np.mean(oof_std[sc] ** 2), 1e-6))),
     }
     if truth is not None:
-        report["vs_truth"] = agreement(oof, truth)
+        report["vs_truth"] = agreement(oof[sc], np.asarray(truth)[sc])
     return report
 
 
@@ -312,7 +322,7 @@ MODALITY_SUBSETS = ("A", "V", "T", "AV", "AT", "VT", "AVT")
 
 def ablation(
     table: FeatureTable, y: np.ndarray, cfg: TrainConfig, *, truth: np.ndarray | None = None,
-    subsets: Sequence[str] = MODALITY_SUBSETS,
+    subsets: Sequence[str] = MODALITY_SUBSETS, scored: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """CV agreement for each modality subset present in the table (the ablation table)."""
     have = set(table.modality.values())
@@ -320,7 +330,7 @@ def ablation(
     for s in subsets:
         if not set(s) <= have:
             continue
-        rep = cross_validate(table, y, replace(cfg, modalities=tuple(s), mc_samples=0), truth=truth)
+        rep = cross_validate(table, y, replace(cfg, modalities=tuple(s), mc_samples=0), truth=truth, scored=scored)
         row = {"modalities": "+".join(s), **{k: rep["overall"][k] for k in ("pcc", "srcc", "mse")}}
         if truth is not None:
             row.update({f"truth_{k}": rep["vs_truth"][k] for k in ("pcc", "srcc")})

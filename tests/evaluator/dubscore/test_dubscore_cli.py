@@ -162,3 +162,44 @@ def test_train_option_defaults_are_trainconfig_defaults() -> None:
                  "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed"):  # fmt: skip
         assert defaults[name] == getattr(want, name), name
     assert defaults["ensemble"] is None and want.ensemble == 1  # None: 1, or the --init checkpoint's members
+
+
+def test_stage_two_rehearsal_trains_on_proxy_labels_of_unrated_clips_and_scores_the_rated(corpus, tmp_path) -> None:
+    from evaluator.dubscore.checkpoint import load_checkpoint
+
+    runner = CliRunner()
+    cache = corpus / "cache"
+    base = ["train", "dubscore", "--modalities", "A", "--folds", "2", "--epochs", "3", "--hidden", "16",
+            "--feature-cache", str(cache), "--no-ablation", "--json"]  # fmt: skip
+    rows = (corpus / "clips.csv").read_text().splitlines()
+    # stage 1 on proxy labels of every clip
+    (corpus / "rh_proxy.csv").write_text(
+        "\n".join([rows[0].replace(",mos", ",proxy_mos")] + rows[1:]) + "\n"
+    )  # fmt: skip
+    s1 = runner.invoke(main, [*base, "--data", str(corpus / "rh_proxy.csv"), "--stage", "proxy", "--quantile-dims",
+                              "16", "-o", str(tmp_path / "s1")])  # fmt: skip
+    assert s1.exit_code == 0, s1.output
+    # stage 2: four clips rated (mos filled), four not (empty mos, a proxy_mos column)
+    lines = [rows[0] + ",proxy_mos"]
+    for i, r in enumerate(rows[1:]):
+        head, mos = r.rsplit(",", 1)
+        lines.append(f"{head},{mos if i % 2 == 0 else ''},{float(mos) - 0.2:.3f}")
+    (corpus / "rh_mixed.csv").write_text("\n".join(lines) + "\n")
+    s2 = runner.invoke(main, [*base, "--data", str(corpus / "rh_mixed.csv"), "--stage", "human", "--rehearse",
+                              "--init", str(tmp_path / "s1" / "dubscore.pt"), "--rank-weight", "0.5",
+                              "-o", str(tmp_path / "s2")])  # fmt: skip
+    assert s2.exit_code == 0, s2.output
+    report = json.loads(s2.output.strip().splitlines()[-1])
+    assert report["labels"].startswith("human MOS (4 clips) + proxy MOS (proxy_mos column) for the 4 unrated")
+    assert report["overall"]["n"] == 4 and sum(f["n"] for f in report["folds"]) == 4  # only ratings are scored
+    ck = load_checkpoint(tmp_path / "s2" / "dubscore.pt")
+    assert ck.config.quantile_dims == 16 and ck.config.rank_weight == 0.5  # architecture kept from stage 1
+    assert any(p.quantile for p in ck.model.proj.values())
+    # without --stage human, or without any rating, one clear line
+    bad = runner.invoke(main, [*base, "--data", str(corpus / "rh_mixed.csv"), "--rehearse", "-o", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "--rehearse is for --stage human" in bad.output and not (tmp_path / "b").exists()
+    unrated = [r.rsplit(",", 2)[0] + ",,3.0" for r in lines[1:]]
+    (corpus / "rh_none.csv").write_text("\n".join([lines[0], *unrated]) + "\n")
+    bad2 = runner.invoke(main, [*base, "--data", str(corpus / "rh_none.csv"), "--stage", "human", "--rehearse",
+                                "-o", str(tmp_path / "b2")])  # fmt: skip
+    assert bad2.exit_code == 2 and "needs at least one rated clip" in bad2.output
