@@ -142,7 +142,9 @@ def test_train_ensemble_options_reach_checkpoint_and_score_is_members_mean(corpu
     [("--ensemble", "0", "--ensemble must be >= 1, got 0"),
      ("--val-fraction", "1", "--val-fraction must be in [0, 1), got 1.0"),
      ("--coverage", "1.5", "--coverage must be in (0, 1), got 1.5"),
-     ("--batch-size", "1", "--batch-size must be >= 2, got 1")],
+     ("--batch-size", "1", "--batch-size must be >= 2, got 1"),
+     ("--quantile-dims", "-1", "--quantile-dims must be >= 0, got -1"),
+     ("--rank-weight", "-0.5", "--rank-weight must be >= 0, got -0.5")],
 )  # fmt: skip
 def test_train_refuses_bad_option_values(tmp_path, option, value, message) -> None:
     (tmp_path / "clips.csv").write_text("id,audio,mos\nc0,c0.wav,3\n")
@@ -159,7 +161,8 @@ def test_train_option_defaults_are_trainconfig_defaults() -> None:
     defaults = {p.name: p.default for p in dubscore.params}
     want = TrainConfig()
     for name in ("epochs", "lr", "hidden", "loss_lambda", "batch_size", "dropout", "weight_decay", "pca_dims",
-                 "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed"):  # fmt: skip
+                 "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed", "quantile_dims",
+                 "rank_weight"):  # fmt: skip
         assert defaults[name] == getattr(want, name), name
     assert defaults["ensemble"] is None and want.ensemble == 1  # None: 1, or the --init checkpoint's members
 
