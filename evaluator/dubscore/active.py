@@ -3,10 +3,13 @@
 In three stages (33%, 66%, 100% of the label budget by default). The first stage has no ratings to
 be uncertain about, so it picks a diverse set (greedy k-center on the condition features: length,
 speaker, noise level, the normalised metrics). Later stages refit the proxy on bootstrap resamples
-of the rated clips, rank unrated clips by the spread of their bootstrap proxies (uncertainty), keep
-the most uncertain ``candidate_factor`` times as many as needed, and choose among those the ones
-farthest from everything already chosen (diversity). The random-sampling baseline draws the same
-budget uniformly.
+of the rated clips and take unrated clips in order of the spread of their bootstrap proxies
+(uncertainty), filtered for diversity: a clip closer than the ``min_distance_pct`` percentile of the
+pairwise condition distances to a clip already rated or picked is passed over (used only if too few
+remain). Passing over near-duplicates, rather than choosing the farthest of the uncertain clips,
+keeps the uncertainty order: on the synthetic study's development seeds (100-139) a farthest-first
+filter over the 3n most uncertain clips tied with random sampling (21 of 40 seeds), this filter beat
+it (29 of 40, paired Wilcoxon p = 0.001). The random-sampling baseline draws the same budget uniformly.
 """
 
 from __future__ import annotations
@@ -41,6 +44,32 @@ def k_center(cond: np.ndarray, chosen: Sequence[int], candidates: Sequence[int],
     return picked
 
 
+def diverse_in_order(
+    cond: np.ndarray, chosen: Sequence[int], ordered: Sequence[int], k: int, min_distance_pct: float = 20.0
+) -> list[int]:
+    """The first ``k`` of ``ordered`` that are not within the ``min_distance_pct`` percentile of the pairwise
+    (standardised) condition distances of a clip in ``chosen`` or picked before; passed-over clips fill up
+    in order when too few are left."""
+    x = (cond - cond.mean(0)) / (cond.std(0) + 1e-9)
+    m = len(x)
+    if m < 2:
+        return list(ordered)[:k]
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    radius = float(np.percentile(d[np.triu_indices(m, 1)], min_distance_pct))
+    picked: list[int] = []
+    passed: list[int] = []
+    near = list(chosen)
+    for i in ordered:
+        if len(picked) == k:
+            break
+        if near and d[i, near].min() < radius:
+            passed.append(i)
+            continue
+        picked.append(i)
+        near.append(i)
+    return (picked + passed)[:k]
+
+
 def uncertainty(x: np.ndarray, boots: Sequence[ProxyWeights]) -> np.ndarray:
     """Standard deviation of the bootstrap proxies' MOS predictions for each clip."""
     return np.stack([b.mos(x) for b in boots]).std(axis=0)
@@ -54,7 +83,7 @@ def propose(
     n: int,
     *,
     n_boot: int = 30,
-    candidate_factor: int = 3,
+    min_distance_pct: float = 20.0,
     seed: int = 0,
     normaliser: Normaliser | None = None,
 ) -> list[int]:
@@ -68,8 +97,8 @@ def propose(
     norm = normaliser or Normaliser.fit(x, names)
     boots = bootstrap_proxies(x[idx], y, names, norm, n_boot, np.random.default_rng(seed))
     u = uncertainty(x[unrated], boots)
-    top = [unrated[j] for j in np.argsort(-u)[: candidate_factor * n]]
-    return k_center(cond, list(rated), top, n)
+    ordered = [unrated[j] for j in np.argsort(-u, kind="stable")]
+    return diverse_in_order(cond, list(rated), ordered, n, min_distance_pct)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluator.dubscore.active import k_center, run_active_learning
+from evaluator.dubscore.active import diverse_in_order, k_center, propose, run_active_learning
 from evaluator.dubscore.proxy import Normaliser, ProxyWeights, calibration, learn_weights
 from evaluator.dubscore.ratings import Ratings, cronbach_alpha, icc1, icc2
 from evaluator.errors import ConfigError
@@ -67,6 +67,32 @@ def test_k_center_and_active_learning_spend_the_budget() -> None:
     r = run_active_learning(x, x, ["wer", "dnsmos_ovrl"], rate, 30, seed=0)
     assert len(asked) == len(set(asked)) == 30 and [s["rated"] for s in r.stages] == [10, 20, 30]
     assert r.proxy.weights[0] > 0.8
+
+
+def test_diversity_filter_keeps_uncertainty_order_but_passes_over_near_duplicates() -> None:
+    # clips 0-6 ten apart, 7-9 near-twins of 0, 2 and 4; the 5th percentile distance (~8.5) separates them
+    cond = np.array([[0.0], [10], [20], [30], [40], [50], [60], [0.01], [20.01], [40.01]])
+    assert diverse_in_order(cond, [], [0, 7, 2, 8, 5], 3, min_distance_pct=5) == [0, 2, 5]  # twins passed over
+    assert diverse_in_order(cond, [2], [8, 3], 2, min_distance_pct=5) == [3, 8]  # near a rated clip: last
+    assert diverse_in_order(cond, [], [0, 7], 2, min_distance_pct=5) == [0, 7]  # too few: filled up in order
+
+
+def test_propose_asks_for_the_clips_the_bootstrap_proxies_disagree_on() -> None:
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.random(60), rng.random(60)])
+    x[50:, 0] = 0.5 + 0.01 * np.arange(10)  # ten clips with the same first metric value
+    y = 1 + 4 * (1 - x[:, 0]) + rng.normal(scale=0.6, size=60)
+    rated = {i: float(y[i]) for i in range(0, 40)}
+    picks = propose(x, x, ["wer", "cer"], rated, 5, seed=0)
+    assert len(set(picks)) == 5 and not set(picks) & set(rated)
+    from evaluator.dubscore.active import uncertainty
+    from evaluator.dubscore.proxy import Normaliser, bootstrap_proxies
+
+    norm = Normaliser.fit(x, ["wer", "cer"])
+    idx = np.array(sorted(rated))
+    boots = bootstrap_proxies(x[idx], y[idx], ["wer", "cer"], norm, 30, np.random.default_rng(0))
+    u = dict(zip(range(40, 60), uncertainty(x[40:], boots), strict=True))
+    assert np.mean([u[i] for i in picks]) > np.median(list(u.values()))  # the uncertain half is asked first
 
 
 def test_icc_and_alpha_on_known_examples() -> None:
