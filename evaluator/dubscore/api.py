@@ -66,14 +66,12 @@ def rehearsal_labels(
 ) -> tuple[np.ndarray, str]:
     """Stage-2 labels with rehearsal: the human ``mos`` where the cell is filled, the clip's proxy MOS where it
     is empty (so fine-tuning on a few ratings corrects the proxy without forgetting it)."""
-    if not rows or "mos" not in rows[0]:
-        raise ConfigError(f"{data}: no 'mos' column", hint="add a mos column; leave it empty for unrated clips")
-    rated = np.array([str(r.get("mos") or "").strip() != "" for r in rows])
+    mos = label_column(rows, "mos", data, allow_empty=True)
+    rated = np.isfinite(mos)
     if not rated.any():
         raise ConfigError(f"{data}: --rehearse needs at least one rated clip (a filled mos cell)")
     y_proxy, proxy_source = stage_labels(rows, "proxy", data, proxy)
-    y = y_proxy.copy()
-    y[rated] = label_column([r for r, k in zip(rows, rated, strict=True) if k], "mos", data)
+    y = np.where(rated, mos, y_proxy)
     return y, f"human MOS ({int(rated.sum())} clips) + {proxy_source} for the {int((~rated).sum())} unrated"
 
 
@@ -81,7 +79,7 @@ def rated_mask(rows: list[dict[str, str]], rehearse: bool) -> np.ndarray | None:
     """The clips whose label is a human rating (scored in CV) under rehearsal; None: every label is scored."""
     if not rehearse:
         return None
-    return np.array([str(r.get("mos") or "").strip() != "" for r in rows])
+    return np.isfinite(label_column(rows, "mos", allow_empty=True))
 
 
 def train_from_csv(

@@ -45,12 +45,22 @@ def load_clips(path: str | os.PathLike[str]) -> tuple[list[ScoreItem], list[dict
     return items, read_rows(path)
 
 
-def label_column(rows: Sequence[dict[str, str]], column: str, path: str | os.PathLike[str] = "CLIPS.csv") -> np.ndarray:
-    """The float labels in ``column``; a missing column or an empty/non-numeric cell is an error naming the row."""
+def label_column(
+    rows: Sequence[dict[str, str]],
+    column: str,
+    path: str | os.PathLike[str] = "CLIPS.csv",
+    *,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """The float labels in ``column``; a missing column or a non-numeric cell is an error naming the row, and so
+    is an empty cell unless ``allow_empty`` (then it is NaN: an unlabelled clip)."""
     if not rows or column not in rows[0]:
         raise ConfigError(f"{path}: no {column!r} column", hint=f"add a {column} column (one value per clip)")
     out = []
     for n, r in enumerate(rows, 2):
+        if allow_empty and not str(r.get(column) or "").strip():
+            out.append(math.nan)
+            continue
         try:
             v = float(r[column])
         except (TypeError, ValueError):

@@ -49,12 +49,9 @@ def ranking_loss(pred: torch.Tensor, target: torch.Tensor, tau: float = 0.05) ->
     >>> bool(ranking_loss(t, t) < ranking_loss(t.flip(0), t))
     True
     """
-    gap = target[:, None] - target[None, :]
+    w = (target[:, None] - target[None, :]).clamp(min=0.0)  # label gap of each ordered pair (i above j)
     diff = pred[:, None] - pred[None, :]
-    w = gap.clamp(min=0.0)
-    if float(w.sum()) <= 0:
-        return pred.sum() * 0.0
-    return (torch.nn.functional.softplus(-diff / tau) * tau * w).sum() / w.sum()
+    return (torch.nn.functional.softplus(-diff / tau) * tau * w).sum() / w.sum().clamp_min(1e-12)
 
 
 def head_loss(

@@ -206,3 +206,10 @@ def test_stage_two_rehearsal_trains_on_proxy_labels_of_unrated_clips_and_scores_
     bad2 = runner.invoke(main, [*base, "--data", str(corpus / "rh_none.csv"), "--stage", "human", "--rehearse",
                                 "-o", str(tmp_path / "b2")])  # fmt: skip
     assert bad2.exit_code == 2 and "needs at least one rated clip" in bad2.output
+    broken = list(lines)
+    head, _, proxy_mos = broken[3].rsplit(",", 2)
+    broken[3] = f"{head},x,{proxy_mos}"  # CSV line 4: a rating that is not a number (empty cells are fine)
+    (corpus / "rh_broken.csv").write_text("\n".join(broken) + "\n")
+    bad3 = runner.invoke(main, [*base, "--data", str(corpus / "rh_broken.csv"), "--stage", "human", "--rehearse",
+                                "-o", str(tmp_path / "b3")])  # fmt: skip
+    assert bad3.exit_code == 2 and "line 4: mos='x' is not a number" in bad3.output
