@@ -5,6 +5,11 @@ dubber/demo.py), dubs it from scratch with the chosen synthesizer, then re-runs 
 reused), and prints the figures.
 
     .venv/bin/python benchmarks/dub_throughput.py [--lines 80] [--synth piper] [--cot heuristic|none]
+    .venv/bin/python benchmarks/dub_throughput.py --synth f5 --lines 16 --candidates 4 --cot none
+
+``--synth f5`` uses a tiny random F5 and Vocos written in the real formats (dubber's f5_tiny): the
+speech is noise, the compute path (reference prep, batched sampling, vocoding, fitting, scoring)
+is the real one. ``--candidates N`` runs the generate-score loop (proxy scorer).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ def main() -> None:
     parser.add_argument("--synth", default="piper")
     parser.add_argument("--cot", default="heuristic", help="scene reader (the dub default), or none")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--candidates", type=int, default=1, help="generate-score loop: candidates per line")
+    parser.add_argument("--steps", type=int, default=8, help="f5 sampling steps")
     args = parser.parse_args()
 
     from dubber.config import DubConfig
@@ -33,11 +40,20 @@ def main() -> None:
     t0 = time.perf_counter()
     episode = build_demo(work, n_lines=args.lines)
     build_s = time.perf_counter() - t0
+    options: dict[str, object] = {}
+    if args.synth == "f5":
+        from dubber.synth.f5_tiny import write_tiny_f5
+
+        tiny = write_tiny_f5(work / "tiny_f5")
+        options = {"ckpt": tiny.ckpt, "vocoder": tiny.vocoder, "model_config": tiny.config, "steps": args.steps}
     cfg = DubConfig(
         video=episode.video,
         script=episode.script,
         output=work / "out" / "ep.dubbed.mp4",
         synth=args.synth,
+        synth_options=options,
+        source_script=episode.source_script,
+        candidates=args.candidates,
         cot=args.cot,
     )
     t0 = time.perf_counter()
@@ -49,7 +65,10 @@ def main() -> None:
     fits = [ln.fit for ln in first.manifest.lines]
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"machine: {os.cpu_count()} cores; synthesizer: {first.manifest.config['synth']}; scene reader: {args.cot}")
+    print(
+        f"machine: {os.cpu_count()} cores; synthesizer: {first.manifest.config['synth']}; scene reader: {args.cot}; "
+        f"candidates per line: {args.candidates}"
+    )
     print(f"input: {episode.duration:.1f} s of video, {episode.lines} lines (built in {build_s:.1f} s)")
     print(
         f"first run: {first_s:.1f} s wall -> {episode.duration / first_s:.2f} s of video per wall second "
