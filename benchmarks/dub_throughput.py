@@ -42,7 +42,7 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     options: dict[str, object] = {}
     if args.synth == "f5":
-        from dubber.synth.f5_tiny import write_tiny_f5
+        from dubber.synth.f5.tiny import write_tiny_f5
 
         tiny = write_tiny_f5(work / "tiny_f5")
         options = {"ckpt": tiny.ckpt, "vocoder": tiny.vocoder, "model_config": tiny.config, "steps": args.steps}

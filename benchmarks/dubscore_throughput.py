@@ -23,7 +23,7 @@ def main() -> None:
     import torch
 
     from dubber.demo import photo_path
-    from dubber.synth import SYNTHESIZERS
+    from dubber.synth import SYNTHESIZERS, SynthRequest
     from evaluator.dubscore.data import clip_features
     from evaluator.dubscore.relevance import modality_relevance
     from evaluator.dubscore.training import TrainConfig, fit, predict, tensors
@@ -42,7 +42,7 @@ def main() -> None:
         what="benchmark video")  # fmt: skip
     items = []
     for i in range(args.clips):
-        s = tts.synthesize(f"This is test sentence number {i} for the benchmark.", "en")
+        s = tts.synthesize(SynthRequest(f"This is test sentence number {i} for the benchmark.", "en"))
         x = resample(s.audio, s.sr, 16000)[: 3 * 16000]
         write_wav(tmp / f"{i}.wav", x, 16000)
         items.append(ScoreItem(str(i), audio_src=Source.of_file(tmp / f"{i}.wav"), video=Source.of_file(video),

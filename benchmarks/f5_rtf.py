@@ -6,7 +6,7 @@
 RTF = wall time of sampling + vocoding / seconds of generated audio (all lines of the batch).
 Each line: a ``--ref-seconds`` reference prompt plus ``--gen-seconds`` of generated speech, with
 classifier-free guidance (two forward passes per step, as F5 does). Uses dubkit's batched sampler
-(``dubber.synth.f5_sample.sample``) and a Vocos of the real 24 kHz size.
+(``dubber.synth.f5.sample.sample``) and a Vocos of the real 24 kHz size.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def build(size: str, device: torch.device, dtype: torch.dtype):
     from vocos.heads import ISTFTHead
     from vocos.models import VocosBackbone
 
-    from dubber.synth.f5_tiny import build_model
+    from dubber.synth.f5.tiny import build_model
 
     model = build_model({**SIZES[size], "text_mask_padding": True}).to(device, dtype).eval()
     vocoder = (
@@ -48,7 +48,7 @@ def build(size: str, device: torch.device, dtype: torch.dtype):
 
 
 def run(model, vocoder, batch: int, steps: int, ref_s: float, gen_s: float, device: torch.device) -> dict:
-    from dubber.synth.f5_sample import SampleOptions, sample
+    from dubber.synth.f5.sample import SampleOptions, sample
 
     dtype = next(model.parameters()).dtype
     ref_frames, gen_frames = round(ref_s * 93.75), round(gen_s * 93.75)

@@ -1,16 +1,46 @@
-"""``dubkit dub``: dub a video from a target-language script."""
+"""``dubkit dub``: dub a video from a target-language script.
+
+The command parses its options into a :class:`dubber.config.DubConfig` (whose fields hold every
+default), runs :class:`dubber.pipeline.Dubber` and prints the summary. Synthesizer options come from
+``--synth-opt KEY=VALUE`` and a few named flags, checked against the options the synthesizer declares.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cli.errors import handle_errors
 
+#: flags that set one synthesizer's option: flag name -> (synthesizer, option)
+SYNTH_FLAGS = {
+    "piper_model": ("piper", "model"),
+    "f5_ckpt": ("f5", "ckpt"),
+    "vocoder": ("f5", "vocoder"),
+    "f5_config": ("f5", "model_config"),
+    "f5_control": ("f5", "control"),
+    "f5_vocab": ("f5", "vocab"),
+}
 
-def _parse_lines(value: str | None) -> frozenset[int]:
+
+def config_default(name: str) -> Any:
+    """The default of a DubConfig (or FitCaps) field: the one home of every ``dubkit dub`` default."""
+    from dubber.config import DubConfig
+    from dubber.fitting import FitCaps
+
+    for cls in (DubConfig, FitCaps):
+        for f in dataclasses.fields(cls):
+            if f.name == name:
+                return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    raise KeyError(name)
+
+
+def parse_lines(value: str | None) -> frozenset[int]:
+    """``3,5,7-9`` -> the cue numbers; a malformed part or a reversed range is a usage error."""
     if not value:
         return frozenset()
     out: set[int] = set()
@@ -18,211 +48,173 @@ def _parse_lines(value: str | None) -> frozenset[int]:
         part = part.strip()
         try:
             if "-" in part:
-                a, b = part.split("-", 1)
-                out.update(range(int(a), int(b) + 1))
+                a, b = (int(x) for x in part.split("-", 1))
+                if b < a:
+                    raise click.BadParameter(f"{part!r}: the range ends before it starts", param_hint="--lines")
+                out.update(range(a, b + 1))
             elif part:
                 out.add(int(part))
         except ValueError:
-            raise click.BadParameter(f"{part!r} is not a cue number or range (e.g. 3,5,7-9)") from None
+            raise click.BadParameter(
+                f"{part!r} is not a cue number or range (e.g. 3,5,7-9)", param_hint="--lines"
+            ) from None
     return frozenset(out)
 
 
+def synth_options(synth: str, flags: dict[str, Any], items: tuple[str, ...]) -> dict[str, Any]:
+    """The synthesizer's options from its named flags and ``--synth-opt KEY=VALUE`` items."""
+    options: dict[str, Any] = {}
+    for flag, (backend, key) in SYNTH_FLAGS.items():
+        value = flags.get(flag)
+        if value is None:
+            continue
+        if synth != backend:
+            raise click.UsageError(f"--{flag.replace('_', '-')} applies to --synth {backend}, not {synth}")
+        options[key] = str(value)
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--synth-opt")
+        options[key.strip().replace("-", "_")] = value.strip()
+    return options
+
+
+def _option(*decls: str, field: str | None = None, **kw: Any):  # noqa: ANN202 - click decorator
+    """A click option whose default (shown in --help) is the DubConfig field's."""
+    if field is not None:
+        kw.setdefault("default", config_default(field))
+        kw.setdefault("show_default", True)
+    return click.option(*decls, **kw)
+
+
+P = click.Path(path_type=Path)
+
+
 @click.command()
-@click.argument("video", type=click.Path(path_type=Path))
-@click.option(
-    "--script",
-    "script",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Target-language script: SRT, WebVTT or ASS (speaker from the ASS Name field or a NAME: prefix).",
-)
-@click.option("--lang", default="en", show_default=True, help="Language of the script.")
-@click.option("--synth", default="piper", show_default=True, help="Synthesizer backend: piper, espeak, f5.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Dubbed video (default: VIDEO's name + .dubbed-LANG.mp4, beside it).",
-)
-@click.option("--project", type=click.Path(path_type=Path), help="Project directory (default: OUTPUT.dubkit/).")
-@click.option(
-    "--background",
-    type=click.Path(path_type=Path),
-    help="Music-and-effects stem to mix under the dub (default: the original audio, ducked).",
-)
-@click.option("--keep-original-audio", is_flag=True, help="Add the original audio as a second track.")
-@click.option("--max-stretch", default=1.25, show_default=True, help="Largest duration ratio (slowest pace).")
-@click.option("--min-stretch", default=0.8, show_default=True, help="Smallest duration ratio (fastest pace).")
-@click.option(
-    "--max-borrow", default=0.5, show_default=True, help="Seconds of silence a line may borrow after its cue."
-)
-@click.option("--match-pitch", is_flag=True, help="Shift non-cloning voices toward each speaker's median F0.")
-@click.option("--duck-db", default=15.0, show_default=True, help="How far the original audio is ducked under lines.")
-@click.option("--lines", "force", help="Re-render these cues even if unchanged, e.g. 3,5,7-9.")
-@click.option("--seed", default=0, show_default=True, help="Base seed (line seed = seed + cue number).")
-@click.option("--piper-model", type=click.Path(path_type=Path), help="A piper voice .onnx (default: joe, en-US).")
-@click.option("--f5-ckpt", type=click.Path(path_type=Path), help="F5-TTS checkpoint (.pt/.safetensors) for --synth f5.")
-@click.option("--vocoder", help="Vocos vocoder: a local directory or a hub id, for --synth f5.")
-@click.option("--f5-config", help="F5 model config name or YAML (default F5TTS_v1_Base).")
-@click.option(
-    "--synth-opt",
-    "synth_opts",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Extra synthesizer option (repeatable), e.g. steps=16, device=cuda.",
-)
-@click.option("--f5-control", type=click.Path(path_type=Path), help="Trained F5 control branch (dubkit train synth).")
-@click.option("--candidates", default=1, show_default=True, help="Candidates drawn per line; the best-scoring is kept.")
-@click.option(
-    "--min-score", type=float, help="Re-draw a line whose best candidate scores under this (proxy: 0-1; DubScore: MOS)."
-)
-@click.option(
-    "--dubscore-model", type=click.Path(path_type=Path), help="Score candidates with this DubScore checkpoint."
-)
-@click.option(
-    "--source-script",
-    type=click.Path(path_type=Path),
-    help="Source-language script: transcripts of the voice references (needed by f5).",
-)
-@click.option(
-    "--cot",
-    default="heuristic",
-    show_default=True,
-    help="Scene reader (chain of thought): heuristic, vllm, transformers, or none.",
-)
-@click.option("--cot-url", help="vLLM server URL (OpenAI-compatible), for --cot vllm.")
-@click.option("--cot-model", help="Served model name (vllm) or local model directory (transformers).")
-@click.option("--library", type=click.Path(path_type=Path), help="Reference footage library (dubkit library build).")
-@click.option("-k", "--library-k", default=3, show_default=True, help="Retrieved clips per modality.")
-@click.option("--same-speaker", is_flag=True, help="Retrieve only the line's own speaker's clips.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (output, project, fit per line).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.argument("video", type=P)
+@_option("--script", required=True, type=P, help="Target-language script: SRT, WebVTT or ASS.")
+@_option("--lang", field="lang", help="Language of the script.")
+@_option("--synth", field="synth", help="Synthesizer backend: piper, espeak, f5.")
+@_option("-o", "--output", type=P, help="Dubbed video (default: VIDEO's name + .dubbed-LANG.mp4, beside it).")
+@_option("--project", type=P, help="Project directory (default: OUTPUT.dubkit/).")
+@_option("--background", type=P, help="Music-and-effects stem (default: the original audio, ducked).")
+@_option("--keep-original-audio", is_flag=True, help="Add the original audio as a second track.")
+@_option("--max-stretch", "max_ratio", field="max_ratio", type=float, help="Largest duration ratio (slowest pace).")
+@_option("--min-stretch", "min_ratio", field="min_ratio", type=float, help="Smallest duration ratio (fastest pace).")
+@_option("--max-borrow", field="max_borrow", type=float, help="Seconds of silence a line may borrow after its cue.")
+@_option("--match-pitch", is_flag=True, help="Shift non-cloning voices toward each speaker's median F0.")
+@_option("--duck-db", field="duck_db", type=float, help="How far the original audio is ducked under lines.")
+@_option("--lines", "force_lines", help="Re-render these cues even if unchanged, e.g. 3,5,7-9.")
+@_option("--seed", field="seed", type=int, help="Base seed (line seed = seed + cue number).")
+@_option("--piper-model", type=P, help="A piper voice .onnx (default: joe, en-US).")
+@_option("--f5-ckpt", type=P, help="F5-TTS checkpoint (.pt/.safetensors), for --synth f5.")
+@_option("--vocoder", help="Vocos vocoder: a local directory or a hub id, for --synth f5.")
+@_option("--f5-config", help="F5 model config name or YAML (default F5TTS_v1_Base).")
+@_option("--f5-vocab", type=P, help="Vocabulary of a multilingual F5 checkpoint (with --synth-opt languages=...).")
+@_option("--f5-control", type=P, help="Trained F5 control branch (dubkit train synth).")
+@_option("--synth-opt", "synth_opts", multiple=True, metavar="KEY=VALUE", help="Synthesizer option, e.g. steps=16.")
+@_option("--candidates", field="candidates", type=int, help="Candidates drawn per line; the best-scoring is kept.")
+@_option("--min-score", type=float, help="Re-draw a line whose best candidate scores under this.")
+@_option("--dubscore-model", type=P, help="Score candidates with this DubScore checkpoint.")
+@_option("--source-script", type=P, help="Source-language script (transcripts of the voice references).")
+@_option("--cot", field="cot", help="Scene reader: heuristic, vllm, transformers, or none.")
+@_option("--cot-url", help="vLLM server URL (OpenAI-compatible), for --cot vllm.")
+@_option("--cot-model", help="Served model name (vllm) or local model directory (transformers).")
+@_option("--library", type=P, help="Reference footage library (dubkit library build).")
+@_option("-k", "--library-k", field="library_k", type=int, help="Retrieved clips per modality.")
+@_option("--same-speaker", is_flag=True, help="Retrieve only the line's own speaker's clips.")
+@_option("--json", "as_json", is_flag=True, help="Print one JSON object (output, project, fit per line).")
+@_option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def dub(
-    video: Path,
-    script: Path,
-    lang: str,
-    synth: str,
-    output: Path | None,
-    project: Path | None,
-    background: Path | None,
-    keep_original_audio: bool,
-    max_stretch: float,
-    min_stretch: float,
-    max_borrow: float,
-    match_pitch: bool,
-    duck_db: float,
-    force: str | None,
-    seed: int,
-    piper_model: Path | None,
-    f5_ckpt: Path | None,
-    vocoder: str | None,
-    f5_config: str | None,
-    synth_opts: tuple[str, ...],
-    f5_control: Path | None,
-    candidates: int,
-    min_score: float | None,
-    dubscore_model: Path | None,
-    source_script: Path | None,
-    cot: str,
-    cot_url: str | None,
-    cot_model: str | None,
-    library: Path | None,
-    library_k: int,
-    same_speaker: bool,
-    as_json: bool,
-    quiet: bool,
-) -> None:
+def dub(video: Path, **opts: Any) -> None:
     """Dub VIDEO with speech for each cue of the script, timed to its slot, mixed and muxed."""
+    from dubber.pipeline import Dubber
+
+    cfg = build_config(video, opts)
+    quiet, as_json = opts["quiet"], opts["as_json"]
+    result = _run(Dubber(cfg), enabled=not (quiet or as_json))
+    summary = result.to_dict()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    elif not quiet:
+        _print_summary(summary)
+
+
+def build_config(video: Path, opts: dict[str, Any]) -> Any:
+    """The DubConfig of ``dubkit dub``'s parsed options."""
     from cli.cot import backend_options
     from dubber.config import DubConfig
     from dubber.fitting import FitCaps
-    from dubber.pipeline import Dubber
+    from dubber.synth import check_options
 
-    options: dict[str, object] = {}
-    if piper_model is not None:
-        options["model"] = piper_model
-    for flag, key, value in (
-        ("--f5-ckpt", "ckpt", f5_ckpt),
-        ("--vocoder", "vocoder", vocoder),
-        ("--f5-config", "model_config", f5_config),
-        ("--f5-control", "control", f5_control),
-    ):
-        if value is not None:
-            if synth != "f5":
-                raise click.UsageError(f"{flag} applies to --synth f5")
-            options[key] = value
-    for item in synth_opts:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--synth-opt")
-        options[key.strip().replace("-", "_")] = value.strip()
-    cot_options: dict[str, object] = {}
-    if cot != "none":  # the same options, checked the same way, as `dubkit cot read`
-        cot_options = backend_options(cot, cot_url, cot_model, "cot", 4, 120.0, 2)
-    cfg = DubConfig(
+    synth = opts["synth"]
+    options = check_options(synth, synth_options(synth, opts, opts["synth_opts"]))
+    cot_options: dict[str, Any] = {}
+    if opts["cot"] != "none":  # the same options, checked the same way, as `dubkit cot read`
+        cot_options = backend_options(opts["cot"], opts["cot_url"], opts["cot_model"], "cot", 4, 120.0, 2)
+    caps = FitCaps(min_ratio=opts["min_ratio"], max_ratio=opts["max_ratio"], max_borrow=opts["max_borrow"])
+    lang = opts["lang"]
+    return DubConfig(
         video=video,
-        script=script,
+        script=opts["script"],
+        output=opts["output"] or video.with_name(f"{video.stem}.dubbed-{lang}.mp4"),
+        project=opts["project"],
         lang=lang,
         synth=synth,
         synth_options=options,
-        output=output or video.with_name(f"{video.stem}.dubbed-{lang}.mp4"),
-        project=project,
-        background=background,
-        keep_original_audio=keep_original_audio,
-        caps=FitCaps(min_ratio=min_stretch, max_ratio=max_stretch, max_borrow=max_borrow),
-        match_pitch=match_pitch,
-        force_lines=_parse_lines(force),
-        seed=seed,
-        duck_db=duck_db,
-        source_script=source_script,
-        cot=cot,
+        background=opts["background"],
+        keep_original_audio=opts["keep_original_audio"],
+        caps=caps,
+        match_pitch=opts["match_pitch"],
+        force_lines=parse_lines(opts["force_lines"]),
+        seed=opts["seed"],
+        duck_db=opts["duck_db"],
+        source_script=opts["source_script"],
+        cot=opts["cot"],
         cot_options=cot_options,
-        library=library,
-        library_k=library_k,
-        same_speaker=same_speaker,
-        candidates=candidates,
-        min_score=min_score,
-        dubscore_model=dubscore_model,
+        library=opts["library"],
+        library_k=opts["library_k"],
+        same_speaker=opts["same_speaker"],
+        candidates=opts["candidates"],
+        min_score=opts["min_score"],
+        dubscore_model=opts["dubscore_model"],
     )
-    if candidates < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--candidates")
-    dubber = Dubber(cfg)
+
+
+def _run(dubber: Any, enabled: bool) -> Any:
     from cli.progress import progress_bar
 
-    bars: dict[str, object] = {}
-    labels = {"scene": "reading scenes", "retrieval": "retrieving", "render": "dubbing"}
+    bars: dict[str, Any] = {}
+    labels = {"scene": "reading scenes", "render": "dubbing"}
 
     def on_progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
             for other in bars.values():
-                other.close()  # type: ignore[attr-defined]
-            bars[stage] = progress_bar(total, labels.get(stage, stage), "line", enabled=not (quiet or as_json))
-        bars[stage].update(1)  # type: ignore[attr-defined]
+                other.close()
+            bars[stage] = progress_bar(total, labels.get(stage, stage), "line", enabled=enabled)
+        bars[stage].update(done - bars[stage].n)
 
     try:
-        result = dubber.run(progress=on_progress)
+        return dubber.run(progress=on_progress)
     finally:
         for bar in bars.values():
-            bar.close()  # type: ignore[attr-defined]
-    summary = result.to_dict()
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
-        return
-    if not quiet:
-        synth_desc = summary["synth"]
-        click.echo(
-            f"dubbed {summary['lines']} lines ({summary['rendered']} rendered, "
-            f"{summary['lines'] - summary['rendered']} reused) with {synth_desc['backend']} "
-            f"({synth_desc['model']}) in {summary['elapsed_s']:.1f} s"
-        )
-        if summary["overruns"]:
-            click.echo(f"overruns (speech past cue end + borrow): cues {', '.join(map(str, summary['overruns']))}")
-        mix = summary["mix"]
-        click.echo(
-            f"loudness: dub {mix['dub_lufs']} LUFS (target {mix['target_lufs']}, {mix['target_source']}); "
-            f"mix true peak {mix['mix_true_peak_dbtp']} dBTP [{mix['method']}]"
-        )
-        for key, path in summary["outputs"].items():
-            click.echo(f"{key}: {path}")
-        click.echo(f"project: {summary['project']}")
+            bar.close()
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    synth = summary["synth"]
+    click.echo(
+        f"dubbed {summary['lines']} lines ({summary['rendered']} rendered, "
+        f"{summary['lines'] - summary['rendered']} reused) with {synth['backend']} "
+        f"({synth['model']}) in {summary['elapsed_s']:.1f} s"
+    )
+    if summary["overruns"]:
+        click.echo(f"overruns (speech past cue end + borrow): cues {', '.join(map(str, summary['overruns']))}")
+    mix = summary["mix"]
+    click.echo(
+        f"loudness: dub {mix['dub_lufs']} LUFS (target {mix['target_lufs']}, {mix['target_source']}); "
+        f"mix true peak {mix['mix_true_peak_dbtp']} dBTP [{mix['method']}]"
+    )
+    for key, path in summary["outputs"].items():
+        click.echo(f"{key}: {path}")
+    click.echo(f"project: {summary['project']}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,7 +33,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except DubkitError as exc:
-            click.echo(f"dubkit: error: {exc}", err=True)
+            click.echo(f"dubkit: error: {with_flag(str(exc), exc.param)}", err=True)
             code = ExitCode.USER_ERROR if exc.user_error else ExitCode.FAILURE
             sys.exit(int(code))
         except KeyboardInterrupt:
@@ -40,3 +41,16 @@ def handle_errors(func: F) -> F:
             sys.exit(int(ExitCode.INTERRUPTED))
 
     return wrapper  # type: ignore[return-value]
+
+
+def with_flag(message: str, param: str | None) -> str:
+    """``message`` with the library parameter ``param`` named by the command's flag for it (when the
+    running command has an option of that name, e.g. ``max_borrow`` -> ``--max-borrow``)."""
+    ctx = click.get_current_context(silent=True)
+    if not param or ctx is None:
+        return message
+    for p in ctx.command.params:
+        if p.name == param and isinstance(p, click.Option) and p.opts:
+            flag = max(p.opts, key=len)
+            return re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", flag, message)
+    return message

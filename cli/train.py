@@ -62,7 +62,7 @@ def synth(
     """Train the F5 condition branch on DATA: flow matching plus duration loss; base frozen unless --mode."""
     from tqdm import tqdm
 
-    from dubber.train import SynthTrainConfig, train_synth
+    from dubber.synth.f5.train import SynthTrainConfig, train_synth
 
     cfg = SynthTrainConfig(
         data=data, out=out, ckpt=ckpt, model_config=model_config, mode=mode, steps=steps, batch_size=batch_size,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dubber.fitting import FitCaps
+from evaluator.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,23 @@ class DubConfig:
     candidates: int = 1  # generate-score loop: candidates drawn per line
     min_score: float | None = None  # re-draw a line whose best candidate scores under this
     dubscore_model: Path | None = None  # score candidates with DubScore instead of the proxy
+    chunk: int = 8  # lines rendered together (at least the synthesizer's batch); saved after each chunk
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1:
+            raise ConfigError(f"candidates must be at least 1, got {self.candidates}", param="candidates")
+        if self.min_score is not None and self.candidates < 2:
+            raise ConfigError("min_score re-draws weak candidates: it needs candidates of 2 or more", param="min_score")
+        if self.dubscore_model is not None and self.candidates < 2:
+            raise ConfigError(
+                "dubscore_model scores candidates: it needs candidates of 2 or more", param="dubscore_model"
+            )
+        if self.chunk < 1:
+            raise ConfigError(f"chunk must be at least 1, got {self.chunk}", param="chunk")
+        if self.library_k < 1:
+            raise ConfigError(f"library_k must be at least 1, got {self.library_k}", param="library_k")
+        if self.duck_db < 0:
+            raise ConfigError(f"duck_db must be >= 0 dB, got {self.duck_db}", param="duck_db")
 
     def resolved_project(self) -> Path:
         return self.project if self.project is not None else self.output.with_suffix(".dubkit")

@@ -80,18 +80,19 @@ def build_demo(
 ) -> DemoEpisode:
     """Write ``demo.mp4`` (photo + Spanish dialogue over music), ``demo.en.srt`` (target script),
     ``demo.es.srt`` (source script) and ``music.wav`` (the music-and-effects stem) into ``out_dir``."""
+    from dubber.synth import SynthRequest
     from dubber.synth.espeak import EspeakSynthesizer
     from evaluator.script import write_srt
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tts = EspeakSynthesizer()
+    voices = {name: EspeakSynthesizer(gender=gender) for name, gender in VOICES.items()}
     t = lead_in
     dialogue: list[tuple[float, np.ndarray]] = []
     target_cues, source_cues = [], []
     for i in range(n_lines):
         speaker, es, en = LINES[i % len(LINES)]
-        speech = tts.synthesize(es, "es", style={"gender": VOICES[speaker]})
+        speech = voices[speaker].synthesize(SynthRequest(es, "es"))
         audio = resample(speech.audio, speech.sr, SR) * 0.5
         dur = len(audio) / SR
         dialogue.append((t, audio))

@@ -27,11 +27,12 @@ class FitCaps:
     def __post_init__(self) -> None:
         if not 0 < self.min_ratio <= 1.0 <= self.max_ratio:
             raise ConfigError(
-                f"stretch caps must satisfy 0 < min-stretch <= 1 <= max-stretch "
-                f"(got {self.min_ratio} and {self.max_ratio})"
+                "stretch caps must satisfy 0 < min_ratio <= 1 <= max_ratio "
+                f"(got {self.min_ratio} and {self.max_ratio})",
+                param="min_ratio" if not 0 < self.min_ratio <= 1.0 else "max_ratio",
             )
         if self.max_borrow < 0:
-            raise ConfigError(f"--max-borrow must be >= 0 (got {self.max_borrow})")
+            raise ConfigError(f"max_borrow must be >= 0 (got {self.max_borrow})", param="max_borrow")
 
 
 @dataclass(frozen=True)

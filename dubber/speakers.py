@@ -16,12 +16,10 @@ import numpy as np
 
 from evaluator.encoders.prosody import world_f0
 from evaluator.encoders.voice import VoiceActivity
+from evaluator.project import REFERENCE_MAX_S, REFERENCE_MIN_S
 from evaluator.script import Cue
 
 log = logging.getLogger(__name__)
-
-MIN_REFERENCE_S = 3.0
-MAX_REFERENCE_S = 10.0
 
 
 @functools.cache
@@ -83,18 +81,18 @@ def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: 
         if not spans:
             continue
         s, e = spans[0][0], spans[-1][1]
-        if total + (e - s) > MAX_REFERENCE_S:
+        if total + (e - s) > REFERENCE_MAX_S:
             continue
         pieces += [original[a + int(s * sr) : a + int(e * sr)], gap]
         segments.append((round(cue.start + s, 3), round(cue.start + e, 3)))
         used.append(cue.index)
         total += e - s
-        if total >= MIN_REFERENCE_S + 3.0:
+        if total >= REFERENCE_MIN_S + 3.0:
             break
     if not pieces:
         return None
     audio = np.concatenate(pieces[:-1]).astype(np.float32)
     note = None
-    if total < MIN_REFERENCE_S:
+    if total < REFERENCE_MIN_S:
         note = f"only {total:.1f} s of speech found (3-10 s wanted); cloning quality may suffer"
     return ReferenceClip(audio=audio, sr=sr, segments=segments, cues=used, median_f0=median_f0(audio, sr), note=note)

@@ -13,10 +13,12 @@ class DubkitError(Exception):
     #: True when the error is the user's to fix (bad input, bad option, missing model or extra).
     user_error: bool = True
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: the library parameter at fault, when one is (the CLI names its flag)
+        self.param = param
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

@@ -54,7 +54,10 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 def json_safe(v: Any) -> Any:
-    """``v`` with every non-finite float (NaN, inf) replaced by None, through dicts, lists and tuples."""
+    """``v`` as plain JSON values: numpy scalars as Python numbers, every non-finite float (NaN, inf) as
+    None, through dicts, lists and tuples."""
+    if type(v).__module__ == "numpy" and hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
+        v = v.item()
     if isinstance(v, float):
         return v if math.isfinite(v) else None
     if isinstance(v, dict):

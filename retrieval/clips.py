@@ -123,7 +123,7 @@ def _check_unique(clips: list[ClipSpec], where: str) -> None:
 
 def clips_from_project(project: str | os.PathLike[str]) -> list[ClipSpec]:
     """The lines of a dubkit project as clips of its original video (source-language transcript)."""
-    from evaluator.manifest import load_manifest, manifest_path
+    from evaluator.project import load_manifest, manifest_path
 
     mpath = manifest_path(project)
     manifest = load_manifest(mpath)

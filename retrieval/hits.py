@@ -1,8 +1,8 @@
-"""Query vectors and retrieval hits (what a dub line records in ``Line.retrieved``)."""
+"""Query vectors and the similarity a query ranks clips by (hits are :class:`evaluator.project.Hit`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,32 +34,3 @@ class QueryVectors:
             "vectors": {m: None if v is None else [round(float(x), 6) for x in v] for m, v in self.vectors.items()},
             "encoders": dict(self.encoders),
         }
-
-
-@dataclass
-class Hit:
-    """One retrieved clip: found through ``modality`` at ``rank`` with ``score`` under ``metric``."""
-
-    modality: str
-    rank: int
-    id: str
-    score: float
-    metric: str
-    speaker: str
-    text: str
-    video: str | None
-    audio: str | None
-    start: float | None
-    end: float | None
-    emotion: str | None
-    audio_vector: list[float] | None
-    encoder: str
-    audio_encoder: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (None fields dropped) for ``Line.retrieved`` and ``--json`` output."""
-        d = asdict(self)
-        d["score"] = round(self.score, 6)
-        if self.audio_vector is not None:
-            d["audio_vector"] = [round(x, 6) for x in self.audio_vector]
-        return {k: v for k, v in d.items() if v is not None}

@@ -28,8 +28,9 @@ import numpy as np
 
 from evaluator.errors import ConfigError, DubkitError, ManifestError
 from evaluator.fileio import write_json
+from evaluator.project import Hit
 from retrieval.clips import ClipSpec
-from retrieval.hits import Hit, QueryVectors, similarity
+from retrieval.hits import QueryVectors, similarity
 from retrieval.profiles import MODALITIES, QUERY_MODALITIES, make_encoders
 from retrieval.store import METRICS, IndexPolicy, VectorStore, sql_quote, vec_col
 
@@ -330,7 +331,7 @@ class FootageLibrary:
             start=row.get("start"),
             end=row.get("end"),
             emotion=row.get("emotion"),
-            audio_vector=None if audio is None else [float(x) for x in audio],
+            audio_vector=None if audio is None else tuple(float(x) for x in audio),
             encoder=self.meta["encoders"][modality],
             audio_encoder=self.meta["encoders"]["audio"],
         )

@@ -1,40 +1,40 @@
-"""Retrieval for every line of a dub project: hits into ``Line.retrieved``, emotion-matched voice prompts.
+"""Retrieval for the lines of a dub: top-K hits per line and emotion-matched voice prompts.
 
-The dubber calls :func:`annotate_lines` once per episode when ``--library`` is given.
+The dubber's retrieval stage (:mod:`dubber.stages.retrieve`) calls :func:`retrieve_lines` with the
+lines whose retrieval is not cached.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Sequence
 
-from evaluator.manifest import Manifest
+from evaluator.project import Hit, Line, VoicePrompt
 from retrieval.library import FootageLibrary
-from retrieval.prompts import VoicePrompt, pick_voice_prompt, speaker_candidates
+from retrieval.prompts import pick_voice_prompt, speaker_candidates
 
 
-def annotate_lines(
+def retrieve_lines(
     library: FootageLibrary,
-    manifest: Manifest,
+    lines: Sequence[Line],
     video: str | os.PathLike[str],
     *,
     k: int = 3,
     same_speaker: bool = False,
     metric: str = "cosine",
     voice_prompts: bool = False,
-    on_line: Callable[[int], None] | None = None,
-) -> dict[int, VoicePrompt | None]:
-    """Set ``line.retrieved`` of every line (top-``k`` per modality, the line's own span excluded).
+) -> list[tuple[list[Hit], VoicePrompt | None]]:
+    """For each line: its top-``k`` hits per modality (the line's own span excluded) and, with
+    ``voice_prompts``, the voice prompt among its speaker's clean clips (None: keep the speaker's
+    default reference).
 
     The target vectors are the line's scene and face (the original video over its slot) and the
-    emotion of its text (source-language text when the manifest has it, as the library's clips
-    are transcribed in the source language). With ``voice_prompts``, also choose each line's prompt
-    among its speaker's clean clips; returns ``{line index: VoicePrompt or None}`` (None: keep the
-    speaker's default reference).
+    emotion of its text (source-language text when the line has it, as the library's clips are
+    transcribed in the source language).
     """
-    prompts: dict[int, VoicePrompt | None] = {}
+    out: list[tuple[list[Hit], VoicePrompt | None]] = []
     candidates: dict[str, list] = {}
-    for line in manifest.lines:
+    for line in lines:
         target = library.encode_target(video, line.start, line.end, line.source_text or line.text)
         hits = library.query(
             target,
@@ -44,7 +44,7 @@ def annotate_lines(
             same_speaker=same_speaker,
             exclude_span=(str(video), line.start, line.end),
         )
-        line.retrieved = [h.to_dict() for h in hits]
+        prompt = None
         if voice_prompts:
             if line.speaker not in candidates:
                 candidates[line.speaker] = speaker_candidates(library, line.speaker)
@@ -53,7 +53,6 @@ def annotate_lines(
                 for r in candidates[line.speaker]
                 if not (r.get("video_path") == str(video) and r["start"] < line.end and r["end"] > line.start)
             ]
-            prompts[line.index] = pick_voice_prompt(own, target, line.speaker)
-        if on_line:
-            on_line(line.index)
-    return prompts
+            prompt = pick_voice_prompt(own, target, line.speaker)
+        out.append((hits, prompt))
+    return out

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval.hits import Hit, QueryVectors, similarity
+from evaluator.project import PROMPT_MIN_S, REFERENCE_MAX_S, Hit, VoicePrompt
+from retrieval.hits import QueryVectors, similarity
 from retrieval.library import FootageLibrary
 from retrieval.profiles import QUERY_MODALITIES
 from retrieval.store import sql_quote, vec_col
-
-#: A clean voice prompt is this long (F5-TTS clips references to about 12 s).
-PROMPT_MIN_S = 1.5
-PROMPT_MAX_S = 12.0
 
 
 def retrieve_for_line(
@@ -45,34 +40,8 @@ def retrieve_for_line(
     )
 
 
-@dataclass(frozen=True)
-class VoicePrompt:
-    """The chosen prompt: a span of ``path`` with its transcript, and its emotion-similarity score."""
-
-    path: str
-    score: float
-    start: float | None
-    end: float | None
-    clip_id: str
-    text: str
-    modalities: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["score"] = round(self.score, 6)
-        d["modalities"] = list(self.modalities)
-        return d
-
-    def write_wav(self, dest: str | os.PathLike[str], sr: int = 24000) -> Path:
-        """Cut the span to a mono WAV (atomic) for synthesizers that take a file."""
-        from evaluator.media import load_audio, write_wav
-
-        write_wav(dest, load_audio(self.path, sr, start=self.start, end=self.end), sr)
-        return Path(dest)
-
-
 def speaker_candidates(
-    library: FootageLibrary, speaker: str, *, min_s: float = PROMPT_MIN_S, max_s: float = PROMPT_MAX_S
+    library: FootageLibrary, speaker: str, *, min_s: float = PROMPT_MIN_S, max_s: float = REFERENCE_MAX_S
 ) -> list[dict[str, Any]]:
     """The speaker's clean clips: audio encoded (readable speech) and a span of ``min_s``..``max_s``."""
     where = f"speaker = {sql_quote(speaker)} AND {vec_col('audio')} IS NOT NULL"

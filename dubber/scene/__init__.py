@@ -13,7 +13,7 @@ from typing import Any
 from dubber.scene.base import SceneClip, SceneReader, iter_clips
 from dubber.scene.labels import AGE_GROUPS, EMOTIONS, GENDERS, SCENE_TYPES
 from dubber.scene.parser import ResponseFormatError, format_ok, parse_response
-from dubber.scene.reading import SceneReading, style_from_reading
+from evaluator.project import SceneReading
 from evaluator.registry import Registry
 from evaluator.script import Cue
 
@@ -57,5 +57,4 @@ __all__ = [
     "iter_clips",
     "parse_response",
     "read_scenes",
-    "style_from_reading",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 
 from dubber.scene.parser import ResponseFormatError, parse_response
 from dubber.scene.prompts import render_conclusion
-from dubber.scene.reading import SceneReading
+from evaluator.project import SceneReading
 from evaluator.script import Cue
 
 logger = logging.getLogger(__name__)

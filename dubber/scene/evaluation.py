@@ -15,8 +15,8 @@ from typing import Any
 
 from dubber.scene.base import SceneReader
 from dubber.scene.labels import LABEL_SETS, SCENE_TYPES
-from dubber.scene.reading import SceneReading
 from evaluator.errors import ConfigError
+from evaluator.project import SceneReading
 from evaluator.script import Cue
 
 COLUMNS = ("video", "start", "end", "scene_type", "gender", "age", "emotion")

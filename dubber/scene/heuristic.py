@@ -25,7 +25,7 @@ from dubber.scene.base import SceneClip, SceneReader
 from dubber.scene.labels import FER_TO_EMOTION
 from dubber.scene.parser import parse_response
 from dubber.scene.prompts import render_conclusion
-from dubber.scene.reading import SceneReading
+from evaluator.project import SceneReading
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from dubber.scene.labels import LABEL_SETS
 from dubber.scene.prompts import PROMPT_MODES
-from dubber.scene.reading import TAGS
 from evaluator.errors import DubkitError
+from evaluator.project.conditions import TAGS
 
 _TAG = re.compile(r"<(/?)([A-Za-z_]+)>")
 _STEP = re.compile(r"step\s*([1-4])\b", re.IGNORECASE)

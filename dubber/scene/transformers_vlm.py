@@ -19,8 +19,8 @@ from typing import Any
 
 from dubber.scene.base import SceneClip, SceneReader, reading_from_response
 from dubber.scene.prompts import SYSTEM_PROMPT, instruction
-from dubber.scene.reading import SceneReading
 from evaluator.errors import ModelLoadError
+from evaluator.project import SceneReading
 
 logger = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ import numpy as np
 
 from dubber.scene.base import SceneClip, SceneReader, failed_reading, reading_from_response
 from dubber.scene.prompts import SYSTEM_PROMPT, instruction, response_schema
-from dubber.scene.reading import SceneReading
 from evaluator.errors import BackendError, ConfigError
+from evaluator.project import SceneReading
 
 logger = logging.getLogger(__name__)
 

@@ -1,18 +1,24 @@
-"""The synthesizer interface every backend fills in.
+"""The synthesizer contract every backend fills in: a batch of requests in, one speech per request out.
 
-A backend turns text in a language into speech, optionally in the voice of a reference clip and
-at a requested duration. Backends that cannot control length ignore ``duration``; the duration
-ladder (:mod:`dubber.fitting`) then time-stretches within its caps.
+A request asks for a text in a language, optionally in the voice of a reference clip, at a
+duration, under a line's typed conditions (scene reading, retrieved footage, video span, guidance).
+``synthesize_many`` is the contract; one line is a batch of one (:meth:`Synthesizer.synthesize`).
+Backends that cannot control length ignore ``duration``; the duration ladder
+(:mod:`dubber.fitting`) then time-stretches within its caps. Each backend declares its options
+(:class:`SynthOption`); :func:`dubber.synth.create_synthesizer` checks and converts them.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
+from evaluator.project import Conditions
 
 
 @dataclass(frozen=True)
@@ -25,8 +31,35 @@ class VoiceReference:
 
 
 @dataclass(frozen=True)
+class Precomputed:
+    """Conditions already encoded (training data, tests): a control branch uses them instead of
+    encoding the line's video span and retrieved hits."""
+
+    video_features: np.ndarray | None = None  # [frames, dim] at any frame rate
+    emotion_knowledge: tuple[np.ndarray, ...] | None = None  # one [nodes, dim] array per graph stage
+
+
+@dataclass(frozen=True)
+class SynthRequest:
+    """One synthesis: ``text`` in ``lang`` with ``seed``; ``duration`` (seconds) is a target for backends
+    that control length (None: the natural pace)."""
+
+    text: str
+    lang: str
+    seed: int = 0
+    duration: float | None = None
+    voice: VoiceReference | None = None
+    conditions: Conditions = field(default_factory=Conditions)
+    precomputed: Precomputed | None = None
+
+    def at(self, duration: float | None) -> SynthRequest:
+        """The same request at another duration."""
+        return SynthRequest(self.text, self.lang, self.seed, duration, self.voice, self.conditions, self.precomputed)
+
+
+@dataclass(frozen=True)
 class Speech:
-    """Synthesized audio: mono float32 at ``sr`` Hz."""
+    """Synthesized audio: mono float32 at ``sr`` Hz, and what the backend reports about it."""
 
     audio: np.ndarray
     sr: int
@@ -37,6 +70,33 @@ class Speech:
         return len(self.audio) / self.sr
 
 
+@dataclass(frozen=True)
+class SynthOption:
+    """One option a backend takes (``--synth-opt NAME=VALUE``; some also have their own flag)."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    def parse(self, value: Any) -> Any:
+        """``value`` (a string from the command line, or a Python value) as this option's type."""
+        if value is None:
+            return None
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"expected true or false, got {value!r}")
+        if isinstance(value, self.type):
+            return value
+        return self.type(value)
+
+
 class Synthesizer(abc.ABC):
     """Base class of the synthesizer backends (registered in ``dubber.synth.SYNTHESIZERS``)."""
 
@@ -44,8 +104,12 @@ class Synthesizer(abc.ABC):
     name: ClassVar[str]
     #: True when ``duration`` is honoured natively (piper length_scale, espeak rate, F5 total frames)
     controls_length: ClassVar[bool] = False
-    #: True when the voice follows ``reference``
+    #: True when the voice follows the request's ``voice`` reference
     clones_voice: ClassVar[bool] = False
+    #: the options the constructor takes (keyword arguments of the same names)
+    options: ClassVar[tuple[SynthOption, ...]] = ()
+    #: True when the same request (text, seed, options) gives the same audio
+    reproducible: ClassVar[bool] = True
 
     @property
     @abc.abstractmethod
@@ -57,21 +121,13 @@ class Synthesizer(abc.ABC):
         """Language codes this backend can speak."""
 
     @abc.abstractmethod
-    def synthesize(
-        self,
-        text: str,
-        lang: str,
-        *,
-        reference: VoiceReference | None = None,
-        duration: float | None = None,
-        seed: int = 0,
-        style: dict[str, Any] | None = None,
-    ) -> Speech:
-        """Speak ``text``; ``duration`` (seconds) is a target for backends that control length.
+    def synthesize_many(self, requests: Sequence[SynthRequest]) -> list[Speech]:
+        """Speak every request; one speech per request, in order. Backends that batch (F5 on a GPU)
+        generate requests of similar length together; the others go one by one."""
 
-        ``style`` carries optional conditions (a scene reading's gender, age, emotion) that a
-        backend may use; unknown keys are ignored.
-        """
+    def synthesize(self, request: SynthRequest) -> Speech:
+        """One request (a batch of one)."""
+        return self.synthesize_many([request])[0]
 
     def supports(self, lang: str) -> bool:
         """True when ``lang`` (e.g. ``en``, ``en-US``, ``hi``) is spoken by this backend."""
@@ -82,6 +138,16 @@ class Synthesizer(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """Backend and model, as recorded with every line."""
         return {"backend": self.name, "model": self.model_id}
+
+    @property
+    def reads_conditions(self) -> bool:
+        """True when the output depends on the line's full conditions (video span, hits, reading),
+        not only on the style a scene reading gives (a trained F5 control branch)."""
+        return False
+
+    def guidance_options(self) -> list[dict[str, float]]:
+        """Guidance settings the generate-score loop's candidates cycle through ([{}]: none to vary)."""
+        return [{}]
 
     def unload(self) -> None:  # noqa: B027 - optional hook
         """Free loaded models (for GPU memory); the next call loads them again."""

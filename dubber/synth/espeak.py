@@ -12,12 +12,13 @@ from __future__ import annotations
 import ctypes
 import functools
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dubber.synth.base import Speech, Synthesizer, VoiceReference
+from dubber.synth.base import Speech, Synthesizer, SynthOption, SynthRequest
 from evaluator.errors import BackendError, ConfigError, MissingDependencyError
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -132,8 +133,11 @@ class EspeakSynthesizer(Synthesizer):
     name = "espeak"
     controls_length = True
     clones_voice = False
+    options = (SynthOption("gender", str, None, "male or female voice when the scene reading gives none"),)
 
     def __init__(self, gender: str | None = None) -> None:
+        if gender is not None and gender not in _GENDER:
+            raise ConfigError(f"espeak gender {gender!r} is not male or female", param="gender")
         self._gender = gender
 
     @property
@@ -143,22 +147,17 @@ class EspeakSynthesizer(Synthesizer):
     def languages(self) -> list[str]:
         return _engine().languages
 
-    def synthesize(
-        self,
-        text: str,
-        lang: str,
-        *,
-        reference: VoiceReference | None = None,
-        duration: float | None = None,
-        seed: int = 0,
-        style: dict[str, Any] | None = None,
-    ) -> Speech:
+    def synthesize_many(self, requests: Sequence[SynthRequest]) -> list[Speech]:
+        return [self._speak(r) for r in requests]
+
+    def _speak(self, request: SynthRequest) -> Speech:
+        text, lang, duration = request.text, request.lang, request.duration
         if not self.supports(lang):
             raise ConfigError(f"espeak cannot speak '{lang}'", hint="see `espeak-ng --voices` for language codes")
-        style = style or {}
-        gender = _GENDER.get(str(style.get("gender", self._gender or "")), 0)
-        offset, pitch_range = _EMOTION.get(str(style.get("emotion", "neutral")), (0, 50))
-        pitch = int(np.clip(50 + offset + _AGE_PITCH.get(str(style.get("age", "adult")), 0), 0, 99))
+        style = request.conditions.style
+        gender = _GENDER.get(style.gender or self._gender or "", 0)
+        offset, pitch_range = _EMOTION.get(style.emotion or "neutral", (0, 50))
+        pitch = int(np.clip(50 + offset + _AGE_PITCH.get(style.age or "adult", 0), 0, 99))
         engine = _engine()
         audio = engine.speak(text, lang, gender, NATURAL_RATE, pitch, pitch_range)
         rate = NATURAL_RATE

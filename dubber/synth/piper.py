@@ -5,7 +5,7 @@ length is not exactly proportional (sampling noise, fixed pauses), so the backen
 it synthesizes at the natural pace, scales ``length_scale`` by ``duration / natural`` and
 returns that; the duration ladder removes the small residual with Rubber Band.
 
-Style (from a scene reading, see ``style`` in :meth:`synthesize`): ``emotion`` maps to pace and
+Style (from the line's scene reading, ``request.conditions.style``): ``emotion`` maps to pace and
 expressiveness (``noise_scale``) — anger/joy/surprise faster and livelier, sadness slower and
 flatter; gender and age are left to ``--match-pitch`` since the voice is a single male speaker.
 Piper samples noise inside its ONNX graph without a seed, so two syntheses of one text differ
@@ -18,12 +18,13 @@ import functools
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dubber.synth.base import Speech, Synthesizer, VoiceReference
+from dubber.synth.base import Speech, Synthesizer, SynthOption, SynthRequest
 from evaluator.errors import ConfigError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ class PiperSynthesizer(Synthesizer):
     name = "piper"
     controls_length = True
     clones_voice = False
+    options = (
+        SynthOption("model", str, None, "a piper voice .onnx (its .onnx.json beside it); default: joe, en-US"),
+        SynthOption("config", str, None, "the voice's config JSON, when not beside the model"),
+        SynthOption("use_cuda", bool, False, "run the ONNX model on CUDA"),
+    )
 
     def __init__(
         self,
@@ -106,22 +112,17 @@ class PiperSynthesizer(Synthesizer):
             return np.zeros(0, dtype=np.float32), cfg.sample_rate
         return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32), chunks[0].sample_rate
 
-    def synthesize(
-        self,
-        text: str,
-        lang: str,
-        *,
-        reference: VoiceReference | None = None,
-        duration: float | None = None,
-        seed: int = 0,
-        style: dict[str, Any] | None = None,
-    ) -> Speech:
-        if not self.supports(lang):
+    def synthesize_many(self, requests: Sequence[SynthRequest]) -> list[Speech]:
+        return [self._speak(r) for r in requests]
+
+    def _speak(self, request: SynthRequest) -> Speech:
+        if not self.supports(request.lang):
             raise ConfigError(
-                f"the piper voice {self.model_id} cannot speak '{lang}'",
-                hint=f"it speaks {', '.join(self.languages())}; use --synth espeak for other languages",
+                f"the piper voice {self.model_id} cannot speak '{request.lang}'",
+                hint=f"it speaks {', '.join(self.languages())}; use the espeak synthesizer for other languages",
             )
-        pace, noise = EMOTION_PACE.get(str((style or {}).get("emotion", "neutral")), (1.0, 1.0))
+        text, duration = request.text, request.duration
+        pace, noise = EMOTION_PACE.get(request.conditions.style.emotion or "neutral", (1.0, 1.0))
         base = float(self.voice.config.length_scale) * pace
         key = (text, base, noise)
         natural = self._natural.get(key) if duration is not None else None

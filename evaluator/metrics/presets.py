@@ -22,3 +22,11 @@ def preset(name: str) -> dict[str, Any]:
         return all_presets()[name]
     except KeyError:
         raise ConfigError(f"unknown metric {name!r}") from None
+
+
+def normalised(name: str, value: float) -> float:
+    """``value`` of metric ``name`` mapped to [0, 1] (1 = good) between the metric's (bad, good) anchors."""
+    from evaluator.dubscore.proxy import DEFAULT_ANCHORS
+
+    bad, good = DEFAULT_ANCHORS[name]
+    return min(1.0, max(0.0, (float(value) - bad) / (good - bad)))

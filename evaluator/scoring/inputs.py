@@ -87,7 +87,7 @@ def resolve_input(
     reference = _existing(reference, "--reference")
     voice = _existing(voice, "--voice")
     if p.is_dir():
-        from evaluator.manifest import manifest_path
+        from evaluator.project import manifest_path
 
         if not manifest_path(p).is_file():
             raise ConfigError(
@@ -150,7 +150,7 @@ def _duration(path: str) -> float | None:
 
 
 def _project_items(project: Path, *, reference: str | None, voice: str | None, lang: str | None) -> list[ScoreItem]:
-    from evaluator.manifest import load_manifest
+    from evaluator.project import load_manifest
 
     m = load_manifest(project)
     outputs = {k: _output(project, v) for k, v in m.outputs.items() if isinstance(v, str)}

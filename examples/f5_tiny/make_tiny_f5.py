@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from dubber.synth.f5_tiny import write_tiny_f5
+from dubber.synth.f5.tiny import write_tiny_f5
 
 
 def main() -> None:

@@ -58,13 +58,15 @@ def photo(name: str) -> np.ndarray:
 def speech(text: str, voice: str) -> tuple[np.ndarray, int]:
     """Mono float32 speech: ``male`` (piper joe) or ``female`` (espeak-ng female voice)."""
     if voice == "male":
+        from dubber.synth import SynthRequest
         from dubber.synth.piper import PiperSynthesizer
 
-        s = PiperSynthesizer().synthesize(text, "en")
+        s = PiperSynthesizer().synthesize(SynthRequest(text, "en"))
     else:
+        from dubber.synth import SynthRequest
         from dubber.synth.espeak import EspeakSynthesizer
 
-        s = EspeakSynthesizer().synthesize(text, "en", style={"gender": "female"})
+        s = EspeakSynthesizer(gender="female").synthesize(SynthRequest(text, "en"))
     return s.audio.astype(np.float32), s.sr
 
 

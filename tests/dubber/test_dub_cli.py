@@ -143,3 +143,23 @@ def test_bad_inputs_exit_2_with_one_line_and_no_output(demo_episode, tmp_path):
         tmp_path / "o.avi",
         "unsupported output container",
     )
+
+
+def test_option_errors_name_the_flag_and_the_valid_options(demo_episode, tmp_path):
+    out = tmp_path / "o.mp4"
+    base = [demo_episode.video, "--script", demo_episode.script, "-o", out, "--cot", "none"]
+    # the example of the old --help ended in a TypeError traceback (exit 1)
+    _assert_user_error(dub(*base, "--synth-opt", "steps=16"), out, "piper synthesizer has no option 'steps'", "model")
+    res = dub(*base, "--synth", "espeak", "--piper-model", "x.onnx")
+    assert (
+        res.exit_code == 2 and "--piper-model applies to --synth piper" in res.output and "Traceback" not in res.output
+    )
+    _assert_user_error(dub(*base, "--min-stretch", "1.2"), out, "--min-stretch <= 1")
+    _assert_user_error(dub(*base, "--max-borrow", "-1"), out, "--max-borrow must be >= 0")
+    _assert_user_error(dub(*base, "--candidates", "0"), out, "--candidates must be at least 1")
+    _assert_user_error(dub(*base, "--lines", "0,99"), out, "--lines names cue(s) 0, 99")
+    res = dub(*base, "--lines", "2-1")
+    assert res.exit_code == 2 and "the range ends before it starts" in res.output
+    a_dir = tmp_path / "a_dir.mp4"
+    a_dir.mkdir()
+    _assert_user_error(dub(*base[:3], "-o", a_dir, "--cot", "none"), a_dir / "x", "is a directory")

@@ -6,7 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from evaluator.manifest import load_manifest
+from dubber.synth import SynthRequest
+from evaluator.project import load_manifest
 
 
 def run(*args):
@@ -37,11 +38,12 @@ def test_scene_readings_and_library_hits_per_line(demo_episode, tmp_path):
     manifest = load_manifest(summary["project"])
     for line in manifest.lines:
         # the CoT stage ran (heuristic by default) and its reading is stored with its model
-        assert line.scene_reading["backend"] == "heuristic" and line.scene_reading["format_ok"] is True
-        assert line.scene_reading["scene_type"] in ("dialogue", "narration", "monologue")
+        reading, hits = line.conditions.reading, line.conditions.hits
+        assert reading.backend == "heuristic" and reading.format_ok is True
+        assert reading.scene_type in ("dialogue", "narration", "monologue")
         # top-3 per modality, never the line's own span
-        assert 3 <= len(line.retrieved) <= 9
-        assert all(not (h["start"] < line.end and h["end"] > line.start) for h in line.retrieved)
+        assert 3 <= len(hits) <= 9
+        assert all(not (h.start < line.end and h.end > line.start) for h in hits)
         assert line.source_text and line.annotation_keys.keys() == {"scene_reading", "retrieved"}
     assert manifest.speakers["ANNA"].reference_transcript.startswith("Buenos días")
     # a second run reads and retrieves nothing again: every annotation is reused
@@ -84,13 +86,14 @@ def test_candidates_are_scored_and_the_best_is_kept(demo_episode, tmp_path):
         assert len(line.candidates) == 2
         chosen = [c for c in line.candidates if c.chosen]
         assert len(chosen) == 1 and chosen[0].score == max(c.score for c in line.candidates)
-        assert line.scores["candidate_score"] == pytest.approx(chosen[0].score, abs=1e-4)
+        assert line.score.value == pytest.approx(chosen[0].score, abs=1e-4) and line.score.scorer == "proxy-v1"
         assert chosen[0].scores["spk_sim"]["backend"] == "resemblyzer"
+        assert chosen[0].fit == line.fit and line.audio  # the kept candidate is the line's audio
 
 
 def test_f5_tiny_model_end_to_end(demo_episode, tmp_path):
     pytest.importorskip("f5_tts")
-    from dubber.synth.f5_tiny import write_tiny_f5
+    from dubber.synth.f5.tiny import write_tiny_f5
 
     paths = write_tiny_f5(tmp_path / "tiny")
     out = tmp_path / "f5.mp4"
@@ -133,7 +136,7 @@ def test_candidates_scored_by_a_dubscore_checkpoint(demo_episode, espeak, tmp_pa
     sentences = ["Good morning to you.", "The port is closed.", "We leave at six.", "See you at the station."]
     rows = ["id,audio,text,lang,mos"]
     for i in range(8):
-        speech = espeak.synthesize(sentences[i % 4], "en")
+        speech = espeak.synthesize(SynthRequest(sentences[i % 4], "en"))
         snr = [40, 20, 8, 0][i // 2]
         write_wav(tmp_path / f"c{i}.wav", add_noise(resample(speech.audio, speech.sr, 16000), snr, seed=i), 16000)
         rows.append(f"c{i},c{i}.wav,{sentences[i % 4]},en,{1.5 + snr / 12:.3f}")
@@ -179,7 +182,7 @@ def test_candidates_scored_by_a_dubscore_checkpoint(demo_episode, espeak, tmp_pa
         ).stdout
     )
     line = load_manifest(summary["project"]).lines[0]
-    assert line.scores["scorer"] == "dubscore:dubscore.pt"
+    assert line.score.scorer == "dubscore:dubscore.pt"
     chosen = [c for c in line.candidates if c.chosen]
     assert len(chosen) == 1 and chosen[0].score == max(c.score for c in line.candidates)
     assert 1.0 <= chosen[0].score <= 5.0 and "A" in chosen[0].scores["dubscore"]["relevance"]

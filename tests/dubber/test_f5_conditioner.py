@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from dubber.conditioner import HierarchicalCrossAttention, ProgressiveGraphEncoder, build_emotion_graphs
-from dubber.conditioner.encoder import pad_stage_nodes
-from dubber.conditioner.graph import MODALITIES
+from dubber.synth.f5.graph import MODALITIES, build_emotion_graphs
+from dubber.synth.f5.graph_encoder import HierarchicalCrossAttention, ProgressiveGraphEncoder, pad_stage_nodes
 
 DIMS = {"scene": 8, "face": 7, "text": 6, "audio": 5}
 rng = np.random.default_rng(0)

@@ -6,6 +6,7 @@ encoders, a control branch trained for two steps on utterances with video spans 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -17,14 +18,15 @@ import torch
 
 pytest.importorskip("f5_tts.model", reason="needs the f5 extra (scripts/setup_f5.sh)")
 
-from dubber.synth import VoiceReference  # noqa: E402
-from dubber.synth.f5 import F5Request, F5Synthesizer  # noqa: E402
-from dubber.synth.f5_conditions import batch_conditions, graph_spec  # noqa: E402
-from dubber.synth.f5_tiny import write_tiny_f5  # noqa: E402
-from dubber.train import SynthTrainConfig, SynthTrainer  # noqa: E402
+from dubber.synth import SynthRequest, VoiceReference  # noqa: E402
+from dubber.synth.f5 import F5Synthesizer  # noqa: E402
+from dubber.synth.f5.conditions import batch_conditions, graph_spec  # noqa: E402
+from dubber.synth.f5.prep import prepare  # noqa: E402
+from dubber.synth.f5.tiny import write_tiny_f5  # noqa: E402
+from dubber.synth.f5.train import SynthTrainConfig, SynthTrainer  # noqa: E402
 from evaluator.errors import ConfigError  # noqa: E402
 from evaluator.media import write_wav  # noqa: E402
-from retrieval import Hit  # noqa: E402
+from evaluator.project import Conditions, Hit, VideoSpan  # noqa: E402
 
 REF_TEXT = "The quick brown fox jumps over the lazy dog near the river bank."
 LINES = ["I never said that.", "Get out of here, now!"]
@@ -47,7 +49,7 @@ def media(tmp_path_factory, espeak):
     face = _ffmpeg(d / "face.mp4", "-loop", "1", "-i", str(photo), vf="scale=256:320,rotate=0.2*t")
     pattern = _ffmpeg(d / "pattern.mp4", "-f", "lavfi", "-i", "testsrc=size=256x320:rate=10", vf="hue=h=40*t")
     for i, text in enumerate([*LINES, REF_TEXT]):
-        s = espeak.synthesize(text, "en")
+        s = espeak.synthesize(SynthRequest(text, "en"))
         write_wav(d / f"u{i}.wav", s.audio, s.sr)
     torch.manual_seed(0)
     cfg = CLIPVisionConfig(hidden_size=CLIP_DIM, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
@@ -56,8 +58,8 @@ def media(tmp_path_factory, espeak):
     return {"dir": d, "face": face, "pattern": pattern, "tiny": write_tiny_f5(d / "tiny"), "clip": d / "clip"}
 
 
-def _hits(media) -> list[dict]:
-    """Library-format hits (retrieval.Hit.to_dict): clip c1 found by scene and by text, c2 by face."""
+def _hits(media) -> list[Hit]:
+    """Library hits: clip c1 found by scene and by text, c2 by face."""
     from evaluator.encoders.audio_emotion import ProsodyEmotionEncoder
     from evaluator.media import load_audio
 
@@ -65,13 +67,13 @@ def _hits(media) -> list[dict]:
     audio = ProsodyEmotionEncoder().encode(load_audio(media["dir"] / "u1.wav", 16000), 16000)
     common = {"metric": "cosine", "speaker": "BEN", "emotion": None, "audio_encoder": enc["audio"]}
     c1 = {"id": "c1", "text": LINES[1], "video": str(media["pattern"]), "audio": str(media["pattern"]), "start": 0.0}
-    c1 |= {"end": 1.5, "audio_vector": [float(x) for x in audio]}
+    c1 |= {"end": 1.5, "audio_vector": tuple(float(x) for x in audio)}
     c2 = {"id": "c2", "text": "Hello.", "video": str(media["face"]), "audio": None, "start": 1.0, "end": 2.0}
     c2 |= {"audio_vector": None}
     return [
-        Hit(modality="scene", rank=1, score=0.9, encoder=enc["scene"], **c1, **common).to_dict(),
-        Hit(modality="text", rank=1, score=0.8, encoder=enc["text"], **c1, **common).to_dict(),
-        Hit(modality="face", rank=1, score=0.7, encoder=enc["face"], **c2, **common).to_dict(),
+        Hit(modality="scene", rank=1, score=0.9, encoder=enc["scene"], **c1, **common),
+        Hit(modality="text", rank=1, score=0.8, encoder=enc["text"], **c1, **common),
+        Hit(modality="face", rank=1, score=0.7, encoder=enc["face"], **c2, **common),
     ]
 
 
@@ -79,7 +81,7 @@ def _hits(media) -> list[dict]:
 def trained(media, tmp_path_factory):
     """A control branch trained two steps with CLIP video features and the emotion graph."""
     d = media["dir"]
-    hits = _hits(media)
+    hits = [h.to_dict() for h in _hits(media)]
     rows = [
         {"audio": "u0.wav", "text": LINES[0], "video": "face.mp4", "start": 0.0, "end": 1.5, "retrieved": hits},
         {"audio": "u1.wav", "text": LINES[1], "video": "pattern.mp4", "start": 1.0, "end": 2.5},
@@ -126,12 +128,13 @@ def test_conditions_reach_the_branch_and_change_the_output(trained, media):
     opts = {"ckpt": tiny.ckpt, "vocoder": tiny.vocoder, "model_config": tiny.config, "steps": 2}
     base = F5Synthesizer(**opts)
     ctl = F5Synthesizer(**opts, control=path)
-    hits = _hits(media)
-    style = {"video_span": (str(media["face"]), 0.0, 1.5), "retrieved": hits}
+    hits = tuple(_hits(media))
+    conditions = Conditions(hits=hits, video_span=VideoSpan(str(media["face"]), 0.0, 1.5))
 
-    from dubber.synth.f5_prep import prepare
+    def request(c: Conditions) -> SynthRequest:
+        return SynthRequest(LINES[0], "en", 3, 0.6, ref, c)
 
-    p = prepare(ctl, 0, F5Request(LINES[0], ref, 0.6, 3, style))
+    p = prepare(ctl.model, ctl.mel, ctl.device, 0, request(conditions), ctl.cfg_strength)
     conds = batch_conditions([p], ctl._control, ctl._featurizer, ctl.device)
     gen = round(0.6 * 24000 / 256)
     assert conds.video.shape == (1, p.total, CLIP_DIM)
@@ -140,46 +143,46 @@ def test_conditions_reach_the_branch_and_change_the_output(trained, media):
     assert [int(m.sum()) for _, m in conds.knowledge] == [3, 6, 7]
     assert all(n.shape[-1] == 8 for n, _ in conds.knowledge)
 
-    a = base.synthesize(LINES[0], "en", reference=ref, duration=0.6, seed=3, style=style)
-    b = ctl.synthesize(LINES[0], "en", reference=ref, duration=0.6, seed=3, style=style)
+    a = base.synthesize(request(conditions))
+    b = ctl.synthesize(request(conditions))
     assert len(a.audio) == len(b.audio) == gen * 256
     assert b.info["control"] and b.info["clip"] == str(media["clip"])
     assert not np.array_equal(a.audio, b.audio)
     # another video span changes the output; so do other retrieved clips
-    other = {**style, "video_span": (str(media["pattern"]), 0.0, 1.5)}
-    c = ctl.synthesize(LINES[0], "en", reference=ref, duration=0.6, seed=3, style=other)
+    other = dataclasses.replace(conditions, video_span=VideoSpan(str(media["pattern"]), 0.0, 1.5))
+    c = ctl.synthesize(request(other))
     assert not np.array_equal(b.audio, c.audio)
-    fewer = {**style, "retrieved": hits[:1]}
-    e = ctl.synthesize(LINES[0], "en", reference=ref, duration=0.6, seed=3, style=fewer)
+    e = ctl.synthesize(request(dataclasses.replace(conditions, hits=hits[:1])))
     assert not np.array_equal(b.audio, e.audio)
     # the same line again: identical (features are cached per span, nothing random)
-    np.testing.assert_array_equal(b.audio, ctl.synthesize(LINES[0], "en", reference=ref, duration=0.6, seed=3,
-                                                          style=style).audio)  # fmt: skip
+    np.testing.assert_array_equal(b.audio, ctl.synthesize(request(conditions)).audio)
 
 
 def test_hits_are_checked_and_carried_vectors_used(trained, media):
     trainer, _ = trained
     feat = trainer.featurizer
     hits = _hits(media)
-    wrong = {**hits[0], "encoder": "some-other-scene-encoder"}
+    wrong = dataclasses.replace(hits[0], encoder="some-other-scene-encoder")
     with pytest.raises(ConfigError, match="some-other-scene-encoder"):
         feat.graphs(None, LINES[0], [wrong])
     with pytest.raises(ConfigError, match="modality 'audio'"):
-        feat.graphs(None, LINES[0], [{**hits[0], "modality": "audio"}])
+        feat.graphs(None, LINES[0], [dataclasses.replace(hits[0], modality="audio")])
     # a hit carrying its own vector is used as is (no media needed); the base graph is text only here
-    carried = {**hits[0], "vector": [0.5] * 24, "video": "/nonexistent.mp4"}
+    carried = dataclasses.replace(hits[0], vector=(0.5,) * 24, video="/nonexistent.mp4")
     g = feat.graphs(None, LINES[0], [carried])
     assert [s.num_nodes for s in g.stages] == [1, 2, 3]
     assert torch.equal(g.stages[1].x[1, :24], torch.full((24,), 0.5))
 
 
 def test_base_f5_computes_no_conditions(media):
-    """Without a control branch the style's video span and hits are never read (they may be bogus)."""
+    """Without a control branch the line's video span and hits are never read (they may be bogus)."""
     tiny = media["tiny"]
     ref = VoiceReference(path=media["dir"] / "u2.wav", transcript=REF_TEXT)
     base = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=2)
-    bogus = {"video_span": ("/nonexistent.mp4", 0.0, 1.0), "retrieved": [{"modality": "nonsense"}]}
-    a = base.synthesize(LINES[1], "en", reference=ref, duration=0.5, seed=1, style=bogus)
-    b = base.synthesize(LINES[1], "en", reference=ref, duration=0.5, seed=1)
+    bogus = Conditions(
+        hits=(Hit(modality="nonsense", rank=1, id="x", score=0.0),), video_span=VideoSpan("/nonexistent.mp4", 0, 1)
+    )
+    a = base.synthesize(SynthRequest(LINES[1], "en", 1, 0.5, ref, bogus))
+    b = base.synthesize(SynthRequest(LINES[1], "en", 1, 0.5, ref))
     np.testing.assert_array_equal(a.audio, b.audio)
     assert base._featurizer is None and "clip" not in a.info

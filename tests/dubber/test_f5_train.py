@@ -10,12 +10,13 @@ import torch
 
 pytest.importorskip("f5_tts.model", reason="needs the f5 extra (scripts/setup_f5.sh)")
 
-from dubber.synth import VoiceReference  # noqa: E402
+from dubber.synth import SynthRequest, VoiceReference  # noqa: E402
 from dubber.synth.f5 import F5Synthesizer  # noqa: E402
-from dubber.synth.f5_tiny import write_tiny_f5  # noqa: E402
-from dubber.train import SynthTrainConfig, SynthTrainer, train_synth  # noqa: E402
+from dubber.synth.f5.tiny import write_tiny_f5  # noqa: E402
+from dubber.synth.f5.train import SynthTrainConfig, SynthTrainer, train_synth  # noqa: E402
 from evaluator.errors import ConfigError  # noqa: E402
 from evaluator.media import write_wav  # noqa: E402
+from evaluator.project import Conditions, SceneReading  # noqa: E402
 
 LINES = ["I never said that.", "Get out of here, now!"]
 
@@ -25,7 +26,7 @@ def dataset(tmp_path_factory, espeak):
     d = tmp_path_factory.mktemp("v2c")
     rows = []
     for i, text in enumerate(LINES):
-        s = espeak.synthesize(text, "en")
+        s = espeak.synthesize(SynthRequest(text, "en"))
         write_wav(d / f"u{i}.wav", s.audio, s.sr)
         np.save(d / f"u{i}.npy", np.random.default_rng(i).normal(size=(12, 8)).astype(np.float32))
         reading = {"emotion": ["neutral", "angry"][i], "gender": "male"}
@@ -73,9 +74,10 @@ def test_a_few_steps_lower_the_loss_and_resume(dataset, tmp_path):
     ref = VoiceReference(path=d / "u0.wav", transcript=LINES[0])
     plain = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=2)
     ctl = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=2, control=path)
-    style = {"scene_reading": {"emotion": "angry"}}
-    a = plain.synthesize("Again.", "en", reference=ref, duration=0.6, style=style)
-    b = ctl.synthesize("Again.", "en", reference=ref, duration=0.6, style=style)
+    reading = SceneReading("dialogue", 1, True, "male", "adult", "anger", 0.9, "heuristic", "m")
+    request = SynthRequest("Again.", "en", 0, 0.6, ref, Conditions(reading=reading))
+    a = plain.synthesize(request)
+    b = ctl.synthesize(request)
     assert len(a.audio) == len(b.audio) and not np.array_equal(a.audio, b.audio)
     assert "+control:last.pt" in ctl.model_id
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
-from dubber.visual_features import ClipFrameEncoder, resample_to_frames
+from dubber.synth.f5.visual import ClipFrameEncoder, resample_to_frames
 from evaluator.errors import ModelLoadError
 
 

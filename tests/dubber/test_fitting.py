@@ -40,6 +40,11 @@ def test_borrow_room_stops_at_next_line_of_any_speaker_and_media_end():
     assert borrow_room(starts, ends, 1, 0.5, media_end=3.1) == pytest.approx(0.1)
 
 
-def test_invalid_caps_are_user_errors():
-    with pytest.raises(ConfigError, match="min-stretch"):
+def test_invalid_caps_are_user_errors_naming_the_parameter():
+    # the library names its own parameter; the CLI names its flag (tests/dubber/test_dub_cli.py)
+    with pytest.raises(ConfigError, match="min_ratio <= 1") as err:
         FitCaps(min_ratio=1.2, max_ratio=1.25)
+    assert err.value.param == "min_ratio"
+    with pytest.raises(ConfigError, match="max_borrow must be >= 0") as err:
+        FitCaps(max_borrow=-1)
+    assert err.value.param == "max_borrow" and "--" not in str(err.value)

@@ -4,6 +4,8 @@ import pytest
 from dubber import mixing
 from dubber.speakers import median_f0, pick_reference
 from dubber.stretch import semitones_between, stretch
+from dubber.synth import SynthRequest
+from dubber.synth.espeak import EspeakSynthesizer
 from evaluator.encoders.voice import VoiceActivity
 from evaluator.script import Cue
 
@@ -23,7 +25,7 @@ def test_stretch_exact_length_and_pitch_shift_on_a_harmonic_tone():
 
 
 def test_pitch_shift_moves_speech_f0(espeak):
-    speech = espeak.synthesize("Then we will have to change the travel plan.", "en")
+    speech = espeak.synthesize(SynthRequest("Then we will have to change the travel plan.", "en"))
     up = stretch(speech.audio, speech.sr, 0.9, semitones=4.0)
     shift = semitones_between(median_f0(speech.audio, speech.sr), median_f0(up, speech.sr))
     assert shift == pytest.approx(4.0, abs=1.0)
@@ -60,16 +62,16 @@ def test_reference_clip_from_solo_speech(espeak):
 
     sr = 16000
     a = resample(
-        espeak.synthesize(
-            "Good morning, did you see the news today about the port?", "en", style={"gender": "female"}
-        ).audio,
+        EspeakSynthesizer(gender="female")
+        .synthesize(SynthRequest("Good morning, did you see the news today about the port?", "en"))
+        .audio,
         22050,
         sr,
     )
     b = resample(
-        espeak.synthesize(
-            "Yes I did, the port will be closed all week long it seems.", "en", style={"gender": "male"}
-        ).audio,
+        EspeakSynthesizer(gender="male")
+        .synthesize(SynthRequest("Yes I did, the port will be closed all week long it seems.", "en"))
+        .audio,
         22050,
         sr,
     )

@@ -40,9 +40,10 @@ def other_speech(piper_voice) -> np.ndarray:
 @pytest.fixture(scope="session")
 def espeak_speech() -> tuple[np.ndarray, int]:
     """A different (formant) voice speaking SENTENCE."""
+    from dubber.synth import SynthRequest
     from dubber.synth.espeak import EspeakSynthesizer
 
-    s = EspeakSynthesizer(gender="female").synthesize(SENTENCE, "en")
+    s = EspeakSynthesizer(gender="female").synthesize(SynthRequest(SENTENCE, "en"))
     return s.audio.astype(np.float32), s.sr
 
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from evaluator.manifest import Fit, Line, Manifest, save_manifest
 from evaluator.media import write_wav
 from evaluator.metrics import create_metric
+from evaluator.project import Fit, Line, Manifest, save_manifest
 from evaluator.scoring import resolve_input
 from evaluator.scoring.compare import compare
 

@@ -23,17 +23,19 @@ TEXT = "I never thought I would see this place again, not after everything that 
 
 @pytest.fixture(scope="module")
 def male() -> tuple[np.ndarray, int]:
+    from dubber.synth import SynthRequest
     from dubber.synth.piper import PiperSynthesizer
 
-    s = PiperSynthesizer().synthesize(TEXT, "en")
+    s = PiperSynthesizer().synthesize(SynthRequest(TEXT, "en"))
     return s.audio, s.sr
 
 
 @pytest.fixture(scope="module")
 def female() -> tuple[np.ndarray, int]:
+    from dubber.synth import SynthRequest
     from dubber.synth.espeak import EspeakSynthesizer
 
-    s = EspeakSynthesizer().synthesize(TEXT, "en", style={"gender": "female"})
+    s = EspeakSynthesizer(gender="female").synthesize(SynthRequest(TEXT, "en"))
     return s.audio, s.sr
 
 

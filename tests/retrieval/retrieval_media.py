@@ -27,9 +27,10 @@ def photo() -> Path:
 
 def make_clip(out: Path, text: str, vf: str, gender: str = "female") -> Path:
     """A 3 s clip: the photo with filter ``vf`` and espeak speaking ``text`` (aac in mp4)."""
+    from dubber.synth import SynthRequest
     from dubber.synth.espeak import EspeakSynthesizer
 
-    speech = EspeakSynthesizer(gender=gender).synthesize(text, "en")
+    speech = EspeakSynthesizer(gender=gender).synthesize(SynthRequest(text, "en"))
     audio = resample(speech.audio.astype(np.float32), speech.sr, SR)[: 3 * SR] * 0.6
     audio = np.pad(audio, (0, max(0, 3 * SR - len(audio))))
     wav = out.with_suffix(".wav")

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from cli.main import main
-from evaluator.manifest import Line, Manifest, save_manifest
+from evaluator.project import Line, Manifest, save_manifest
 from retrieval import clips_from_project, clips_from_subtitles
 
 SRT = """1

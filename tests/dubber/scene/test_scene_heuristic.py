@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dubber.scene import SCENE_READERS, format_ok, read_scenes, style_from_reading
+from dubber.scene import SCENE_READERS, format_ok, read_scenes
 from dubber.scene.evaluation import format_table, load_labels
 from evaluator.errors import ConfigError
+from evaluator.project import Conditions, Style
 from evaluator.script import Cue
 
 BUILDER = Path(__file__).resolve().parents[3] / "examples" / "scene_eval" / "build_eval_set.py"
@@ -52,7 +53,7 @@ def test_talking_face_and_dialogue(eval_set: Path, reader) -> None:  # noqa: ANN
     (r,) = read_scenes(eval_set.parent / mono["video"], [Cue(1, float(mono["start"]), float(mono["end"]), "")], reader)
     assert r.scene_type == "monologue" and r.num_people == 1 and r.speaker_on_screen_talking
     assert r.gender == "female" and r.emotion == "neutral"
-    assert style_from_reading(r) == {"gender": "female", "age": r.age, "emotion": "neutral"}
+    assert Conditions(reading=r).style == Style(gender="female", age=r.age, emotion="neutral")
     cues = [Cue(i + 1, float(x["start"]), float(x["end"]), "") for i, x in enumerate((d1, d2))]
     readings = read_scenes(eval_set.parent / d1["video"], cues, reader)
     assert [x.num_people for x in readings] == [2, 2]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from dubber.scene import SceneReading, format_ok, parse_response, style_from_reading
+from dubber.scene import SceneReading, format_ok, parse_response
 from dubber.scene.parser import ResponseFormatError
 from dubber.scene.prompts import instruction, response_schema
+from evaluator.project import Conditions, Style
 
 VALUES = {
     "scene_type": "dialogue",
@@ -116,8 +118,9 @@ def test_reading_roundtrip_and_style() -> None:
         end=2.0,
     )
     assert SceneReading.from_dict(json.loads(json.dumps(r.to_dict()))) == r
-    assert style_from_reading(r) == {"gender": "male", "age": "senior", "emotion": "sadness"}
-    assert style_from_reading(r, min_confidence=0.9) == {}
+    assert Conditions(reading=r).style == Style(gender="male", age="senior", emotion="sadness")
+    failed = dataclasses.replace(r, error="no answer", confidence=0.0)
+    assert Conditions(reading=failed).style == Style()  # a failed reading acts on nothing
     assert r.tagged_text().index("<SUMMARY>") < r.tagged_text().index("<CONCLUSION>")
 
 

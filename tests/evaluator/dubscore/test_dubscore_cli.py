@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
+from dubber.synth import SynthRequest
 
 SENTENCES = ["Good morning to you.", "The port is closed.", "We leave at six.", "See you at the station."]
 
@@ -21,7 +22,7 @@ def corpus(tmp_path_factory, espeak):
     root = tmp_path_factory.mktemp("dubscore_cli")
     lines = ["id,audio,text,lang,mos"]
     for i in range(8):
-        s = espeak.synthesize(SENTENCES[i % 4], "en")
+        s = espeak.synthesize(SynthRequest(SENTENCES[i % 4], "en"))
         x = resample(s.audio, s.sr, 16000)
         snr = [40, 20, 8, 0][i // 2]
         write_wav(root / f"c{i}.wav", add_noise(x, snr, seed=i), 16000)

@@ -7,8 +7,8 @@ Each line: ``{"audio": "clip.wav", "text": "what is said", "speaker": "ANNA"}`` 
   span (``--clip``) and, with ``--graph-profile``, the span gives the emotion graph's scene and face nodes;
 - ``"video_features": "clip.npy"``: precomputed [frames, dim] visual features (at any rate) instead;
 - ``"scene_reading": {...}``: a scene reading (``dubber.scene``);
-- ``"retrieved": [...]``: footage-library hits of the utterance (``retrieval.Hit.to_dict``, as a dub
-  project's ``Line.retrieved``), for the emotion graph.
+- ``"retrieved": [...]``: footage-library hits of the utterance (``Hit.to_dict``, as a dub project's
+  line records them in ``conditions.hits``), for the emotion graph.
 
 Relative paths are relative to the JSONL file.
 """
@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from evaluator.errors import ConfigError
+from evaluator.errors import ConfigError, ManifestError
 from evaluator.media import load_audio
+from evaluator.project import Hit, VideoSpan
 
 
 @dataclass
@@ -33,14 +34,8 @@ class Utterance:
     speaker: str = "default"
     video_features: np.ndarray | None = None
     scene_reading: dict[str, Any] = field(default_factory=dict)
-    video: str | None = None
-    start: float | None = None
-    end: float | None = None
-    retrieved: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def video_span(self) -> tuple[str, float | None, float | None] | None:
-        return None if self.video is None else (self.video, self.start, self.end)
+    video_span: VideoSpan | None = None
+    retrieved: tuple[Hit, ...] = ()
 
 
 def read_dataset(path: str | Path, sr: int) -> list[Utterance]:
@@ -63,10 +58,13 @@ def read_dataset(path: str | Path, sr: int) -> list[Utterance]:
             feats = np.load(p.parent / row["video_features"]).astype(np.float32)
             if feats.ndim != 2:
                 raise ConfigError(f"{p}:{n}: video_features must be [frames, dim], got {feats.shape}")
-        video, start, end = _span(row, p, n)
         retrieved = row.get("retrieved") or []
         if not isinstance(retrieved, list) or not all(isinstance(h, dict) for h in retrieved):
             raise ConfigError(f"{p}:{n}: 'retrieved' must be a list of hits (objects)")
+        try:
+            hits = tuple(Hit.from_dict(h, f"{p}:{n}: retrieved #{j}") for j, h in enumerate(retrieved))
+        except ManifestError as exc:
+            raise ConfigError(str(exc)) from None
         items.append(
             Utterance(
                 audio=load_audio(p.parent / row["audio"], sr),
@@ -74,10 +72,8 @@ def read_dataset(path: str | Path, sr: int) -> list[Utterance]:
                 speaker=str(row.get("speaker", "default")),
                 video_features=feats,
                 scene_reading=dict(row.get("scene_reading") or {}),
-                video=video,
-                start=start,
-                end=end,
-                retrieved=retrieved,
+                video_span=_span(row, p, n),
+                retrieved=hits,
             )
         )
     if not items:
@@ -85,9 +81,9 @@ def read_dataset(path: str | Path, sr: int) -> list[Utterance]:
     return items
 
 
-def _span(row: dict[str, Any], p: Path, n: int) -> tuple[str | None, float | None, float | None]:
+def _span(row: dict[str, Any], p: Path, n: int) -> VideoSpan | None:
     if not row.get("video"):
-        return None, None, None
+        return None
     video = Path(row["video"])
     video = video if video.is_absolute() else p.parent / video
     if not video.is_file():
@@ -99,4 +95,4 @@ def _span(row: dict[str, Any], p: Path, n: int) -> tuple[str | None, float | Non
         raise ConfigError(f"{p}:{n}: 'start' and 'end' must be seconds") from None
     if start is not None and end is not None and end <= start:
         raise ConfigError(f"{p}:{n}: the video span ends ({end} s) before it starts ({start} s)")
-    return str(video), start, end
+    return VideoSpan(str(video), start, end)

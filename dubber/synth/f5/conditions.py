@@ -1,22 +1,23 @@
-"""The control branch's conditions from what the dubber knows about a line (and from training data).
+"""The control branch's conditions from a line's typed conditions (and from training data).
 
-A line's ``style`` (see :mod:`dubber.pipeline`) may carry:
+A request's ``conditions`` (:class:`evaluator.project.Conditions`) give:
 
-- ``video_span`` = (video path, start, end): the line's span of the episode. The video condition is
-  the per-frame CLIP vision features of that span (:mod:`dubber.visual_features`), resampled to the
-  generated mel frames. The CLIP model is the one recorded in the control checkpoint
-  (``ControlConfig.clip``) unless the synthesizer's ``clip`` option points elsewhere.
-- ``retrieved``: footage-library hits (``retrieval.Hit.to_dict``). With the line's own vectors
-  (scene and face of ``video_span``, text emotion of the line, from the library profile's encoders,
-  as ``FootageLibrary.encode_target`` computes them) they make the progressive emotion graph
-  (:func:`dubber.conditioner.build_emotion_graphs`): one reference per retrieved clip id, with a node
-  for each modality it was retrieved by and an audio node from its stored audio vector. A hit's
-  modality vector is taken from ``hit["vector"]`` when present, else re-encoded from the clip's own
-  media with the same encoders (deterministic, so it equals the stored vector).
+- ``video_span``: the line's span of the episode. The video condition is the per-frame CLIP vision
+  features of that span (:mod:`dubber.synth.f5.visual`), resampled to the generated mel frames. The
+  CLIP model is the one recorded in the control checkpoint (``ControlConfig.clip``) unless the
+  synthesizer's ``clip`` option points elsewhere.
+- ``hits``: footage-library hits. With the line's own vectors (scene and face of ``video_span``, text
+  emotion of the line, from the library profile's encoders, as ``FootageLibrary.encode_target``
+  computes them) they make the progressive emotion graph (:func:`dubber.synth.f5.graph.build_emotion_graphs`):
+  one reference per retrieved clip id, with a node for each modality it was retrieved by and an audio
+  node from its stored audio vector. A hit's modality vector is ``hit.vector`` when present, else
+  re-encoded from the clip's own media with the same encoders (deterministic, so it equals the stored one).
+- ``reading``: the scene reading's categorical fields.
 
-Nothing here runs unless a control branch is loaded: base F5 never computes these conditions.
-Training (:mod:`dubber.train.synth`) uses the same :class:`ConditionFeaturizer`, so a trained branch
-sees at inference what it saw in training.
+A request's ``precomputed`` features (training data, tests) win over encoding. Nothing here runs unless
+a control branch is loaded: base F5 never computes these conditions. Training
+(:mod:`dubber.synth.f5.train`) uses the same :class:`ConditionFeaturizer`, so a trained branch sees at
+inference what it saw in training.
 """
 
 from __future__ import annotations
@@ -26,24 +27,20 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
-from dubber.conditioner.graph import EmotionGraphs, build_emotion_graphs
-from dubber.synth.f5_control import ControlConditions, ControlConfig, reading_ids
+from dubber.synth.f5.control import ControlConditions, ControlConfig, ControlledDiT, reading_ids
+from dubber.synth.f5.graph import EmotionGraphs, build_emotion_graphs
+from dubber.synth.f5.prep import Prepared
 from evaluator.errors import ConfigError
 from evaluator.fileio import stable_hash
-
-if TYPE_CHECKING:
-    from dubber.synth.f5_control import ControlledDiT
-    from dubber.synth.f5_prep import Prepared
+from evaluator.project import Hit, VideoSpan
 
 log = logging.getLogger(__name__)
 GRAPH_MODALITIES = ("scene", "face", "text", "audio")
-
-Span = tuple[str, float | None, float | None]
 
 
 def graph_spec(profile: str = "offline", options: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -62,20 +59,6 @@ def graph_spec(profile: str = "offline", options: Mapping[str, Any] | None = Non
         "encoders": {m: encs[m].encoder_id for m in GRAPH_MODALITIES},
         "dims": {m: int(encs[m].dim) for m in GRAPH_MODALITIES},
     }
-
-
-def parse_span(value: Any, what: str = "video_span") -> Span | None:
-    """``(video, start, end)`` from a tuple/list (None start/end: the whole file); None stays None."""
-    if value is None:
-        return None
-    if not isinstance(value, (list, tuple)) or len(value) != 3 or not value[0]:
-        raise ConfigError(f"{what}: expected (video path, start, end), got {value!r}")
-    video, start, end = value
-    start = None if start is None else float(start)
-    end = None if end is None else float(end)
-    if start is not None and end is not None and end <= start:
-        raise ConfigError(f"{what}: {video} span ends at {end} s, before its start {start} s")
-    return str(video), start, end
 
 
 class _LRU(OrderedDict):
@@ -132,13 +115,13 @@ class ConditionFeaturizer:
     # -- video ----------------------------------------------------------------------------------
     @cached_property
     def clip_encoder(self):
-        from dubber.visual_features import ClipFrameEncoder
+        from dubber.synth.f5.visual import ClipFrameEncoder
 
         if self.clip_spec is None:
             raise ConfigError("this control branch has no CLIP model", hint="pass the f5 option clip=DIR")
         return ClipFrameEncoder(self.clip_spec, device=str(self.device))
 
-    def frame_features(self, span: Span) -> torch.Tensor:
+    def frame_features(self, span: VideoSpan) -> torch.Tensor:
         """CLIP features [frames, dim] of the span's frames (cached per span)."""
 
         def make() -> torch.Tensor:
@@ -146,7 +129,7 @@ class ConditionFeaturizer:
             from evaluator.media import read_frames
 
             enc = self.clip_encoder
-            video, start, end = span
+            video, start, end = span.path, span.start, span.end
             frames = read_frames(video, fps=enc.fps, start=start, end=end)
             if len(frames) == 0:  # a span shorter than one frame period: its first frame
                 frames = read_frames(video, start=start, end=(start or 0.0) + 0.5)[:1]
@@ -163,11 +146,11 @@ class ConditionFeaturizer:
 
         return self._frames.get_or(span, make)
 
-    def video(self, span: Any, n_frames: int) -> torch.Tensor:
+    def video(self, span: VideoSpan, n_frames: int) -> torch.Tensor:
         """The span's features resampled to ``n_frames`` mel frames [n_frames, dim]."""
-        from dubber.visual_features import resample_to_frames
+        from dubber.synth.f5.visual import resample_to_frames
 
-        return resample_to_frames(self.frame_features(parse_span(span)), max(1, int(n_frames)))
+        return resample_to_frames(self.frame_features(span), max(1, int(n_frames)))
 
     # -- emotion graph --------------------------------------------------------------------------
     @cached_property
@@ -187,76 +170,80 @@ class ConditionFeaturizer:
                 )
         return encs
 
-    def target_vectors(self, span: Span | None, text: str | None) -> dict[str, np.ndarray | None]:
+    def target_vectors(self, span: VideoSpan | None, text: str | None) -> dict[str, np.ndarray | None]:
         """The line's own node vectors: scene and face of its video span, emotion of its text."""
         encs = self.encoders
         out: dict[str, np.ndarray | None] = {}
         if span is not None:
-            video, start, end = span
-            out["scene"] = encs["scene"].encode(video, start, end)
-            out["face"] = encs["face"].encode(video, start, end)
+            out["scene"] = encs["scene"].encode(span.path, span.start, span.end)
+            out["face"] = encs["face"].encode(span.path, span.start, span.end)
         if text and text.strip():
             out["text"] = encs["text"].encode(text.strip())
         return out
 
-    def _check_hit(self, j: int, hit: Mapping[str, Any]) -> str:
+    def _check_hit(self, j: int, hit: Hit) -> str:
         spec = self.cfg.graph or {}
-        where = f"retrieved #{j} ({hit.get('id', '?')})"
-        m = hit.get("modality")
+        where = f"retrieved #{j} ({hit.id})"
+        m = hit.modality
         if m not in ("scene", "face", "text"):
             raise ConfigError(f"{where}: modality {m!r} is not scene, face or text")
-        for key, mod in ((("encoder", m)), ("audio_encoder", "audio")):
-            got = hit.get(key)
+        for got, mod in ((hit.encoder, m), (hit.audio_encoder, "audio")):
             if got is not None and got != spec["encoders"][mod]:
                 raise ConfigError(
                     f"{where}: its {mod} vectors come from {got!r}, the control branch was trained on "
                     f"{spec['encoders'][mod]!r}",
                     hint=f"use a footage library built with the {spec['profile']!r} profile",
                 )
-        audio = hit.get("audio_vector")
-        if audio is not None and len(audio) != spec["dims"]["audio"]:
-            raise ConfigError(f"{where}: audio vector has {len(audio)} values, expected {spec['dims']['audio']}")
+        if hit.audio_vector is not None and len(hit.audio_vector) != spec["dims"]["audio"]:
+            raise ConfigError(
+                f"{where}: audio vector has {len(hit.audio_vector)} values, expected {spec['dims']['audio']}"
+            )
         return m
 
-    def hit_vector(self, j: int, hit: Mapping[str, Any]) -> np.ndarray | None:
-        """The vector of the modality a hit was retrieved by (stored in the hit, or re-encoded)."""
+    def hit_vector(self, j: int, hit: Hit) -> np.ndarray | None:
+        """The vector of the modality a hit was retrieved by (carried by the hit, or re-encoded)."""
         m = self._check_hit(j, hit)
-        if hit.get("vector") is not None:
-            return np.asarray(hit["vector"], dtype=np.float32)
-        key = (m, hit.get("id"), hit.get("video"), hit.get("start"), hit.get("end"), hit.get("text"))
+        if hit.vector is not None:
+            return np.asarray(hit.vector, dtype=np.float32)
+        key = (m, hit.id, hit.video, hit.start, hit.end, hit.text)
 
         def make() -> np.ndarray | None:
             enc = self.encoders[m]
             if m == "text":
-                if not str(hit.get("text") or "").strip():
-                    raise ConfigError(f"retrieved #{j} ({hit.get('id', '?')}): a text hit without its text")
-                return enc.encode(str(hit["text"]).strip())
-            if not hit.get("video"):
-                raise ConfigError(f"retrieved #{j} ({hit.get('id', '?')}): a {m} hit without its video or vector")
-            return enc.encode(hit["video"], hit.get("start"), hit.get("end"))
+                if not hit.text.strip():
+                    raise ConfigError(f"retrieved #{j} ({hit.id}): a text hit without its text")
+                return enc.encode(hit.text.strip())
+            if not hit.video:
+                raise ConfigError(f"retrieved #{j} ({hit.id}): a {m} hit without its video or vector")
+            return enc.encode(hit.video, hit.start, hit.end)
 
         return self._hit_vectors.get_or(key, make)
 
-    def references(self, hits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def references(self, hits: Sequence[Hit]) -> list[dict[str, Any]]:
         """Retrieved references for the graph: hits grouped by clip id, one node per retrieving modality."""
         refs: dict[str, dict[str, Any]] = {}
         for j, hit in enumerate(hits):
             vec = self.hit_vector(j, hit)
-            ref = refs.setdefault(str(hit.get("id", f"#{j}")), {})
+            ref = refs.setdefault(hit.id, {})
             if vec is not None:
-                ref.setdefault(hit["modality"], vec)
-            if hit.get("audio_vector") is not None:
-                ref.setdefault("audio", np.asarray(hit["audio_vector"], dtype=np.float32))
+                ref.setdefault(hit.modality, vec)
+            if hit.audio_vector is not None:
+                ref.setdefault("audio", np.asarray(hit.audio_vector, dtype=np.float32))
         return [r for r in refs.values() if r]
 
-    def graphs(self, span: Any, text: str | None, hits: Sequence[Mapping[str, Any]] | None) -> EmotionGraphs:
+    def graphs(self, span: VideoSpan | None, text: str | None, hits: Sequence[Hit]) -> EmotionGraphs:
         """The line's three stage graphs (cached per span, text and hits)."""
-        sp = parse_span(span)
-        hits = list(hits or [])
-        key = stable_hash({"span": list(sp) if sp else None, "text": text, "hits": hits})
+        hits = list(hits)
+        key = stable_hash(
+            {
+                "span": None if span is None else [span.path, span.start, span.end],
+                "text": text,
+                "hits": [h.to_dict() for h in hits],
+            }
+        )
 
         def make() -> EmotionGraphs:
-            target = self.target_vectors(sp, text)
+            target = self.target_vectors(span, text)
             if all(v is None for v in target.values()):
                 raise ConfigError("the emotion graph needs the line's text or video span")
             return build_emotion_graphs(target, self.references(hits))
@@ -279,17 +266,18 @@ def batch_conditions(
     featurizer: ConditionFeaturizer | None,
     device: torch.device,
 ) -> ControlConditions:
-    """Batch the control conditions of a group of prepared lines; a condition no line has stays None.
+    """Batch the control conditions of a group of prepared requests; a condition no request has stays None.
 
-    Explicit ``video_features`` / ``emotion_knowledge`` in a line's style win; otherwise the
-    featurizer computes them from ``video_span`` and ``retrieved`` (when the branch was trained so).
+    A request's ``precomputed`` features win; otherwise the featurizer computes them from the video
+    span and the hits (when the branch was trained so).
     """
     total = max(p.total for p in group)
     videos: list[Any] = []
     for p in group:
-        v = p.style.get("video_features")
-        if v is None and featurizer is not None and featurizer.has_video and p.style.get("video_span") is not None:
-            v = featurizer.video(p.style["video_span"], p.total - p.ref_frames)
+        pre, span = p.request.precomputed, p.request.conditions.video_span
+        v = pre.video_features if pre is not None else None
+        if v is None and featurizer is not None and featurizer.has_video and span is not None:
+            v = featurizer.video(span, p.total - p.ref_frames)
         videos.append(v)
     video = None
     if any(v is not None for v in videos):
@@ -299,18 +287,18 @@ def batch_conditions(
             if v is not None:
                 v = torch.as_tensor(np.asarray(v, dtype=np.float32))[: p.total - p.ref_frames]
                 video[i, p.ref_frames : p.ref_frames + v.shape[0]] = v
-    readings = [p.style.get("scene_reading") for p in group]
+    readings = [p.request.conditions.reading for p in group]
     reading = None
-    if any(r for r in readings):
+    if any(r is not None for r in readings):
         reading = torch.tensor([reading_ids(r) for r in readings], dtype=torch.long)
     knowledge: list[tuple[torch.Tensor, torch.Tensor]] = []
-    stages = [p.style.get("emotion_knowledge") for p in group]
+    stages = [p.request.precomputed.emotion_knowledge if p.request.precomputed else None for p in group]
     if all(s is not None for s in stages):
-        from dubber.conditioner.encoder import pad_stage_nodes
+        from dubber.synth.f5.graph_encoder import pad_stage_nodes
 
         knowledge = pad_stage_nodes([[torch.as_tensor(np.asarray(x, np.float32)) for x in s] for s in stages])
     elif featurizer is not None and featurizer.has_graph:
-        graphs = [featurizer.graphs(p.style.get("video_span"), p.text, p.style.get("retrieved")) for p in group]
+        graphs = [featurizer.graphs(p.request.conditions.video_span, p.text, p.request.conditions.hits) for p in group]
         with torch.inference_mode():
             knowledge = control.control.knowledge(graphs)
     return ControlConditions(

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import GATConv
 
-from dubber.conditioner.graph import MODALITIES, EmotionGraphs
+from dubber.synth.f5.graph import MODALITIES, EmotionGraphs
 
 
 class StageEncoder(nn.Module):

@@ -16,7 +16,7 @@ from f5_tts.model.utils import get_epss_timesteps, lens_to_mask, list_str_to_idx
 from torch.nn.utils.rnn import pad_sequence
 from torchdiffeq import odeint
 
-from dubber.synth.f5_control import ControlConditions, ControlledDiT, combine_guidance, guidance_levels
+from dubber.synth.f5.control import ControlConditions, ControlledDiT, combine_guidance, guidance_levels
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,41 @@
-"""The last stage of a dub: the dialogue stem, the mix, the muxed video and the subtitle file."""
+"""The mix stage: the dialogue stem, the mix, the muxed video and the subtitle file.
+
+The rendered lines are placed at their fitted times, the stem is matched to the loudness of the
+original dialogue, mixed over the background (the user's stem, else the original audio ducked under
+each line), muxed under the stream-copied picture, and written with the subtitles at the final
+timings. Every output is written atomically.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 
 from dubber import mixing
-from dubber.config import DubConfig
+from dubber.stages.episode import Episode
 from evaluator.fileio import atomic_path, write_json
-from evaluator.manifest import Manifest
-from evaluator.media import MediaInfo, load_audio, mux, read_wav, write_wav
+from evaluator.media import load_audio, mux, read_wav, write_wav
+from evaluator.project import Line
 from evaluator.script import write_srt
 
 
 def mix_and_write(
-    cfg: DubConfig, project: Path, manifest: Manifest, info: MediaInfo, original: np.ndarray | None
-) -> dict[str, str]:
-    """Place the rendered lines, match loudness, mix over the background, mux, and write the
-    outputs (video, dialogue stem, subtitles), each atomically. Records the mix report in the manifest."""
+    episode: Episode, lines: Sequence[Line], original: np.ndarray | None
+) -> tuple[dict[str, str], dict[str, object]]:
+    """Place the rendered lines, match loudness, mix over the background, mux, and write the outputs
+    (video, dialogue stem, subtitles), each atomically. Returns the outputs and the mix report."""
+    cfg, project = episode.config, episode.project
     sr = cfg.mix_sr
-    n = int(round(info.duration * sr))
+    n = int(round(episode.duration * sr))
     clips = []
-    for line in manifest.lines:
+    for line in lines:
         audio, _ = read_wav(project / line.audio)
         clips.append((line.fit.placed_start, audio))
     stem = mixing.place(n, sr, clips)
-    spans = [(ln.start, ln.end) for ln in manifest.lines]
+    spans = [(ln.start, ln.end) for ln in lines]
     target, source = mixing.DEFAULT_DIALOGUE_LUFS, "default (no dialogue measured in the original)"
     if original is not None:
         measured = mixing.loudness(mixing.spans_audio(original, sr, spans), sr)
@@ -40,7 +48,7 @@ def mix_and_write(
         background, kind = original, "original"
     else:
         background, kind = None, "none (the video has no audio)"
-    placed = [(ln.fit.placed_start, ln.fit.placed_end) for ln in manifest.lines]
+    placed = [(ln.fit.placed_start, ln.fit.placed_end) for ln in lines]
     mix = mixing.mix(
         stem,
         sr,
@@ -58,7 +66,6 @@ def mix_and_write(
         dub_true_peak_dbtp=mixing.true_peak_dbtp(stem, sr),
         background=kind,
     )
-    manifest.mix = report.to_dict()
     write_wav(project / "dub.wav", stem, sr)
     write_wav(project / "mix.wav", mix, sr)
     tracks = [project / "mix.wav"]
@@ -70,11 +77,12 @@ def mix_and_write(
     mux(cfg.video, tracks, cfg.output, languages=langs)
     with atomic_path(cfg.dub_wav_path()) as tmp:
         shutil.copyfile(project / "dub.wav", tmp)
-    write_srt(cfg.subtitles_path(), [(ln.fit.placed_start, ln.fit.placed_end, ln.text) for ln in manifest.lines])
-    write_json(project / "fit.json", [ln.fit.__dict__ | {"index": ln.index} for ln in manifest.lines])
+    write_srt(cfg.subtitles_path(), [(ln.fit.placed_start, ln.fit.placed_end, ln.text) for ln in lines])
+    write_json(project / "fit.json", [{**dataclasses.asdict(ln.fit), "index": ln.index} for ln in lines])
     # absolute, so a scorer finds them from anywhere
-    return {
+    outputs = {
         "video": str(cfg.output.resolve()),
         "dub_wav": str(cfg.dub_wav_path().resolve()),
         "subtitles": str(cfg.subtitles_path().resolve()),
     }
+    return outputs, report.to_dict()

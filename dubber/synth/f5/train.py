@@ -6,7 +6,7 @@ accumulation everywhere. ``out/last.pt`` is written atomically every ``save_ever
 the end, and a new run with the same ``out`` resumes from it. That file is what
 ``F5Synthesizer(control=...)`` loads.
 
-Conditions come from the data as at inference (:class:`dubber.synth.f5_conditions.ConditionFeaturizer`):
+Conditions come from the data as at inference (:class:`dubber.synth.f5.conditions.ConditionFeaturizer`):
 CLIP features of each utterance's video span (``clip``, recorded in the checkpoint), its scene reading,
 and with ``graph_profile`` the emotion graph of its own vectors and its ``retrieved`` hits, whose
 graph encoder trains with the branch and is saved in it.
@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dubber.synth.f5_conditions import ConditionFeaturizer, graph_spec, parse_span
-from dubber.synth.f5_control import ControlConditions, ControlConfig, ControlledDiT, reading_ids
-from dubber.train.data import Utterance, read_dataset
+from dubber.synth.f5.conditions import ConditionFeaturizer, graph_spec
+from dubber.synth.f5.control import ControlConditions, ControlConfig, ControlledDiT, reading_ids
+from dubber.synth.f5.train_data import Utterance, read_dataset
 from evaluator.errors import ConfigError, ModelLoadError
 from evaluator.fileio import atomic_path
 
@@ -97,7 +97,7 @@ class SynthTrainer:
     """Holds the model, optimiser and data; :meth:`step` runs one update, :meth:`loss` evaluates."""
 
     def __init__(self, cfg: SynthTrainConfig, data: list[Utterance] | None = None) -> None:
-        from dubber.synth.f5 import F5Synthesizer
+        from dubber.synth.f5.synthesizer import F5Synthesizer
 
         if cfg.mode not in ("control", "lora", "full"):
             raise ConfigError(f"unknown training mode {cfg.mode!r}", hint="use control, lora or full")
@@ -133,8 +133,8 @@ class SynthTrainer:
         cfg = self.cfg
         npy = next((u.video_features.shape[1] for u in self.data if u.video_features is not None), None)
         clip = cfg.clip
-        if clip is None and npy is None and any(u.video is not None for u in self.data):
-            from dubber.visual_features import DEFAULT_CLIP
+        if clip is None and npy is None and any(u.video_span is not None for u in self.data):
+            from dubber.synth.f5.visual import DEFAULT_CLIP
 
             clip = DEFAULT_CLIP
         video_dim = npy or 512
@@ -162,7 +162,7 @@ class SynthTrainer:
         for u in self.data:
             v = u.video_features
             if v is None and feat.has_video and u.video_span is not None:
-                v = feat.frame_features(parse_span(u.video_span)).numpy()
+                v = feat.frame_features(u.video_span).numpy()
             videos.append(v)
             graphs.append(feat.graphs(u.video_span, u.text, u.retrieved) if feat.has_graph else None)
         feat.unload()  # the encoders are not needed during the steps

@@ -1,41 +1,44 @@
-"""Per-line preparation for the F5 backend: reference clip, prompt text, frame budget, guidance."""
+"""Per-request preparation for F5: the reference prompt's mel, the prompt text, the frame budget, guidance."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
+from dubber.synth.base import SynthRequest
+from dubber.synth.f5.loading import TARGET_RMS, frames_for
 from evaluator.errors import ConfigError
 from evaluator.media import load_audio
-
-if TYPE_CHECKING:
-    from dubber.synth.f5 import F5Request, F5Synthesizer
+from evaluator.project import REFERENCE_MAX_S, REFERENCE_MIN_S
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Prepared:
+    """One request ready to sample: reference mel, tokens, the total frame budget and guidance."""
+
     index: int
+    request: SynthRequest
     ref_mel: torch.Tensor  # [frames, n_mels]
     ref_frames: int
     tokens: list[str]
     total: int  # requested total frames (reference + generated)
-    seed: int
     rms: float
     clipped: bool
-    duration: float | None
-    style: dict[str, Any]
-    guidance: tuple[tuple[str, float], ...]
-    text: str = ""  # the line's text (the emotion graph's text node)
+    guidance: tuple[tuple[str, float], ...]  # (group, scale), sorted: lines batch together when equal
 
     @property
-    def guidance_key(self) -> tuple[tuple[str, float], ...]:
-        return self.guidance
+    def seed(self) -> int:
+        return self.request.seed
+
+    @property
+    def text(self) -> str:
+        return self.request.text.strip()
 
 
 def clip_transcript(text: str, keep: float) -> str:
@@ -57,32 +60,37 @@ def prompt_text(ref_text: str) -> str:
     return ref_text + (" " if ref_text.endswith(".") else ". ")
 
 
-def prepare(synth: F5Synthesizer, index: int, req: F5Request) -> Prepared:
+def prepare(
+    model: Any, mel_cfg: dict[str, Any], device: torch.device, index: int, req: SynthRequest, cfg_strength: float
+) -> Prepared:
+    """Prepare request ``index`` for :func:`dubber.synth.f5.sample.sample` with F5's ``CFM`` ``model``."""
     from f5_tts.model.utils import convert_char_to_pinyin
 
-    from dubber.synth.f5 import MAX_REF_S, MIN_REF_S, TARGET_RMS, frames_for
-
-    ref = req.reference
+    ref = req.voice
+    if ref is None:
+        raise ConfigError("f5 clones a voice: each line needs a speaker reference clip with its transcript")
     if not ref.transcript or not ref.transcript.strip():
         raise ConfigError(
             f"{ref.path}: the f5 reference clip has no transcript",
-            hint="set the speaker's reference_transcript (script, an ASR backend, or by hand)",
+            hint="give the source-language script (its cues are the reference's transcript)",
         )
     if not req.text.strip():
-        raise ConfigError(f"line {index}: empty text")
-    mel_cfg = synth.mel
+        raise ConfigError(f"request {index}: empty text")
     sr, hop = mel_cfg["target_sample_rate"], mel_cfg["hop_length"]
     wav = load_audio(ref.path, sr)
     length = len(wav) / sr
     transcript = ref.transcript
-    clipped = length > MAX_REF_S
+    clipped = length > REFERENCE_MAX_S
     if clipped:
-        transcript = clip_transcript(transcript, MAX_REF_S / length)
-        wav = wav[: int(MAX_REF_S * sr)]
+        transcript = clip_transcript(transcript, REFERENCE_MAX_S / length)
+        wav = wav[: int(REFERENCE_MAX_S * sr)]
         log.warning(
-            "%s: reference is %.1f s; using its first %.0f s (transcript cut to match)", ref.path, length, MAX_REF_S
+            "%s: reference is %.1f s; using its first %.0f s (transcript cut to match)",
+            ref.path,
+            length,
+            REFERENCE_MAX_S,
         )
-    elif length < MIN_REF_S:
+    elif length < REFERENCE_MIN_S:
         log.warning("%s: reference is only %.1f s; F5 clones best from 3-10 s", ref.path, length)
     wav = wav[: len(wav) // hop * hop]
     if len(wav) < hop:
@@ -90,33 +98,28 @@ def prepare(synth: F5Synthesizer, index: int, req: F5Request) -> Prepared:
     rms = float(np.sqrt(np.mean(np.square(wav)))) or 1e-8
     if rms < TARGET_RMS:
         wav = wav * (TARGET_RMS / rms)
-    model = synth.model
     with torch.inference_mode():
-        mel = model.mel_spec(torch.from_numpy(wav.astype(np.float32))[None].to(synth.device))
+        mel = model.mel_spec(torch.from_numpy(wav.astype(np.float32))[None].to(device))
     ref_mel = mel[0].permute(1, 0).contiguous()
     ref_frames = ref_mel.shape[0]
     ref_text = prompt_text(transcript)
     tokens = convert_char_to_pinyin([ref_text + req.text.strip()])[0]
     if req.duration is not None:
         if req.duration <= 0:
-            raise ConfigError(f"line {index}: duration must be positive, got {req.duration}")
+            raise ConfigError(f"request {index}: duration must be positive, got {req.duration}")
         gen = frames_for(req.duration, sr, hop)
     else:  # F5's own estimate: the reference's speaking rate (bytes of text per frame)
         ref_bytes = max(1, len(ref_text.encode("utf-8")))
         gen = max(1, int(ref_frames / ref_bytes * len(req.text.strip().encode("utf-8"))))
-    guidance = {"text": synth.cfg_strength}
-    guidance.update({k: float(v) for k, v in (req.style.get("guidance") or {}).items()})
+    guidance = {"text": cfg_strength, **req.conditions.guidance.scales()}
     return Prepared(
         index=index,
+        request=req,
         ref_mel=ref_mel,
         ref_frames=ref_frames,
         tokens=tokens,
         total=ref_frames + gen,
-        seed=int(req.seed),
         rms=rms,
         clipped=clipped,
-        duration=req.duration,
-        style=req.style,
         guidance=tuple(sorted(guidance.items())),
-        text=req.text.strip(),
     )

@@ -9,10 +9,10 @@ controlled model returns exactly what the pretrained F5 returns.
 Conditions, in three guidance groups:
 
 - ``text``: F5's own condition (text tokens and reference audio); dropping it is F5's unconditional pass.
-- ``video``: per-frame visual features of the line's clip (:mod:`dubber.visual_features`), aligned
+- ``video``: per-frame visual features of the line's clip (:mod:`dubber.synth.f5.visual`), aligned
   to the mel frames.
 - ``reading``: the scene reading (scene type, gender, age, emotion, as categorical embeddings) and the
-  emotion knowledge of the progressive graph (:mod:`dubber.conditioner`), read through hierarchical
+  emotion knowledge of the progressive graph (:mod:`dubber.synth.f5.graph`), read through hierarchical
   cross-attention.
 
 In training each condition is dropped with probability ``drop_prob`` (5%); at inference
@@ -29,8 +29,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from dubber.conditioner.encoder import HierarchicalCrossAttention, ProgressiveGraphEncoder, pad_stage_nodes
-from dubber.conditioner.graph import EmotionGraphs
+from dubber.synth.f5.graph import EmotionGraphs
+from dubber.synth.f5.graph_encoder import HierarchicalCrossAttention, ProgressiveGraphEncoder, pad_stage_nodes
+from evaluator.project import GUIDANCE_GROUPS, SceneReading
 
 #: vocabularies of the scene reading fields; index 0 is "absent or dropped", the last is "other"
 READING_VOCAB: dict[str, tuple[str, ...]] = {
@@ -41,15 +42,18 @@ READING_VOCAB: dict[str, tuple[str, ...]] = {
 }
 
 #: the guidance groups, outermost first: each level adds one group to the previous level's conditions
-GUIDANCE_ORDER = ("text", "video", "reading")
+GUIDANCE_ORDER = GUIDANCE_GROUPS
 
 
-def reading_ids(reading: Mapping[str, Any] | None) -> list[int]:
-    """Map a scene reading dict to one index per field (0 absent, len+1 for a value outside the vocabulary).
+def reading_ids(reading: SceneReading | Mapping[str, Any] | None) -> list[int]:
+    """Map a scene reading (or a dict of some of its fields, as training data may give) to one index
+    per field (0 absent, len+1 for a value outside the vocabulary).
 
     >>> reading_ids({"gender": "female", "emotion": "angry", "age": "robot"})
     [0, 2, 7, 4]
     """
+    if isinstance(reading, SceneReading):
+        reading = {key: getattr(reading, key) for key in READING_VOCAB}
     reading = reading or {}
     ids = []
     for key, vocab in READING_VOCAB.items():
@@ -101,7 +105,7 @@ class ControlConfig:
     #: CLIP vision model (local directory or hub id) whose per-frame features the video condition was
     #: trained on; None when the features came precomputed (then only explicit ``video_features`` apply)
     clip: str | None = None
-    #: the emotion graph's node encoders, from :func:`dubber.synth.f5_conditions.graph_spec`: retrieval
+    #: the emotion graph's node encoders, from :func:`dubber.synth.f5.conditions.graph_spec`: retrieval
     #: ``profile`` and ``options``, ``encoders`` (id per modality) and ``dims`` (width per modality).
     #: When set, the branch holds a trainable :class:`ProgressiveGraphEncoder` (saved with its weights).
     graph: dict[str, Any] | None = None

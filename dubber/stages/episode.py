@@ -1,0 +1,143 @@
+"""The first stage: check the inputs of one episode, open its project, and make its line records.
+
+:func:`open_episode` probes the video, reads the target script (and the source script, matched to it
+by time), checks that the synthesizer speaks the language and that the outputs can be written, and
+loads the project's previous manifest when there is one. It writes nothing. The :class:`Episode` it
+returns is what the later stages read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dubber.config import DubConfig
+from dubber.synth.base import Synthesizer
+from evaluator.errors import ConfigError, MediaError, OutputError
+from evaluator.fileio import file_sha256
+from evaluator.media import MediaInfo, load_audio, probe
+from evaluator.media.mux import AUDIO_CODECS
+from evaluator.project import MANIFEST_NAME, Line, Manifest, load_manifest
+from evaluator.script import Cue, load_script
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One episode's checked inputs (see the module docstring)."""
+
+    config: DubConfig
+    info: MediaInfo
+    cues: tuple[Cue, ...]  # in time order
+    source_text: dict[int, str]  # source-language text per target cue number
+    video_hash: str
+    script_hash: str
+    project: Path
+    previous: Manifest | None
+
+    @property
+    def duration(self) -> float:
+        return float(self.info.duration or 0.0)
+
+
+def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
+    """Check the inputs (see the module docstring); raise a user error naming the file or cue."""
+    info = probe(config.video)
+    if info.video is None:
+        raise MediaError(f"{config.video}: has no video stream", hint="dubkit dubs video files")
+    _check_output(config)
+    if config.background is not None and probe(config.background).audio is None:
+        raise MediaError(f"{config.background}: has no audio stream to use as background")
+    cues = load_script(config.script, info.duration)
+    missing = sorted(set(config.force_lines) - {c.index for c in cues})
+    if missing:
+        numbers = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        raise ConfigError(
+            f"force_lines names cue(s) {numbers} that {config.script} does not have",
+            hint=f"its cues are numbered {cues[0].index}-{cues[-1].index}" if cues else None,
+            param="force_lines",
+        )
+    if not synth.supports(config.lang):
+        raise ConfigError(
+            f"the {synth.name} synthesizer cannot speak '{config.lang}'",
+            hint=f"it speaks {', '.join(synth.languages()[:12])}; pass the script's language or another synthesizer",
+            param="lang",
+        )
+    source_text: dict[int, str] = {}
+    if config.source_script is not None:
+        source_text = match_source_text(cues, load_script(config.source_script, info.duration))
+    project = config.resolved_project()
+    previous = load_manifest(project) if (project / MANIFEST_NAME).is_file() else None
+    return Episode(
+        config=config,
+        info=info,
+        cues=tuple(sorted(cues, key=lambda c: (c.start, c.index))),
+        source_text=source_text,
+        video_hash=file_sha256(config.video),
+        script_hash=file_sha256(config.script),
+        project=project,
+        previous=previous,
+    )
+
+
+def original_audio(episode: Episode) -> np.ndarray | None:
+    """The episode's original audio at the mix rate, (n, channels), or None when the video has none."""
+    if episode.info.audio is None:
+        return None
+    return load_audio(episode.config.video, episode.config.mix_sr, mono=False)
+
+
+def match_source_text(cues: Sequence[Cue], source: Sequence[Cue]) -> dict[int, str]:
+    """Source-language text per target cue: the source cues overlapping it most, joined in order."""
+    out: dict[int, str] = {}
+    for cue in cues:
+        overlaps = [(min(cue.end, s.end) - max(cue.start, s.start), s) for s in source]
+        hits = sorted((s for ov, s in overlaps if ov > 0.5 * min(cue.duration, s.duration)), key=lambda s: s.start)
+        if hits:
+            out[cue.index] = " ".join(s.text for s in hits)
+    return out
+
+
+def _check_output(config: DubConfig) -> None:
+    out = config.output
+    if out.is_dir():
+        raise OutputError(f"{out}: is a directory", hint="give the dubbed video's file name, e.g. OUT/episode.mp4")
+    if out.suffix.lower() not in AUDIO_CODECS:
+        raise OutputError(
+            f"{out}: unsupported output container '{out.suffix}'",
+            hint=f"use one of {', '.join(sorted(AUDIO_CODECS))}",
+        )
+    if out.resolve() == config.video.resolve():
+        raise OutputError(f"{out}: the output would overwrite the input video", hint="choose another output path")
+    _check_writable(out.parent)
+    _check_writable(config.resolved_project().parent)
+
+
+def _check_writable(directory: Path) -> None:
+    d = directory.resolve()
+    while not d.exists():
+        d = d.parent
+    if not d.is_dir():
+        raise OutputError(f"{directory}: cannot create it, {d} is a file", hint="choose another output path")
+    if not os.access(d, os.W_OK):
+        raise OutputError(f"{directory}: not writable", hint="choose an output path in a writable directory")
+
+
+def script_lines(episode: Episode) -> list[Line]:
+    """One line record per cue of the script, in time order, with its source-language text."""
+    lang = episode.config.lang
+    return [
+        Line(
+            index=c.index,
+            start=c.start,
+            end=c.end,
+            text=c.text,
+            speaker=c.speaker,
+            lang=lang,
+            source_text=episode.source_text.get(c.index),
+        )
+        for c in episode.cues
+    ]

@@ -1,0 +1,90 @@
+"""The fit stage: a take trimmed, planned onto its slot, stretched and pitch-moved, at the mix rate.
+
+:func:`plan_take` decides how long the line will be placed (the duration ladder,
+:func:`dubber.fitting.plan_fit`); a backend that controls length is then asked for that duration (the
+render stage's second pass); :func:`fit_take` removes what is left with Rubber Band, within the caps,
+and records the fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dubber.fitting import FitCaps, FitPlan, plan_fit
+from dubber.speakers import median_f0
+from dubber.stretch import semitones_between, stretch
+from dubber.synth.base import Speech
+from evaluator.errors import BackendError
+from evaluator.media.audio import resample
+from evaluator.project import Fit
+
+#: a length-controlling backend is asked again when the plan is more than 1% from its natural pace
+NATIVE_TOLERANCE = 0.01
+
+
+def trim_silence(speech: Speech, top_db: float) -> Speech:
+    """Cut leading and trailing silence (more than ``top_db`` under the peak), keeping 20 ms."""
+    import librosa
+
+    if len(speech.audio) == 0:
+        return speech
+    _, (a, b) = librosa.effects.trim(speech.audio, top_db=top_db, frame_length=512, hop_length=128)
+    pad = int(0.02 * speech.sr)
+    audio = speech.audio[max(0, a - pad) : min(len(speech.audio), b + pad)]
+    return Speech(audio=audio, sr=speech.sr, info=speech.info)
+
+
+def plan_take(natural: Speech, slot: float, room: float, caps: FitCaps, native: bool) -> FitPlan:
+    """The placed length of a line whose natural-pace (trimmed) take is ``natural``."""
+    if natural.duration <= 0:
+        raise BackendError("the synthesizer produced no audio")
+    return plan_fit(natural.duration, slot, room, caps, native=native)
+
+
+def needs_native_take(plan: FitPlan, native: bool) -> bool:
+    """True when a length-controlling backend should be asked for ``plan.duration``."""
+    return native and abs(plan.ratio - 1.0) > NATIVE_TOLERANCE
+
+
+@dataclass(frozen=True)
+class FittedTake:
+    audio: np.ndarray  # mono float32 at the mix rate
+    fit: Fit
+
+
+def fit_take(
+    natural: Speech,
+    spoken: Speech,
+    plan: FitPlan,
+    *,
+    start: float,
+    room: float,
+    out_sr: int,
+    match_pitch_to: float | None = None,
+) -> FittedTake:
+    """Stretch ``spoken`` (the natural take, or the native take at the planned length) to exactly the
+    planned duration, shift its median F0 to ``match_pitch_to`` (Hz) when given, resample to ``out_sr``."""
+    semitones = 0.0
+    if match_pitch_to:
+        semitones = semitones_between(median_f0(spoken.audio, spoken.sr) or 0.0, match_pitch_to)
+    target_n = int(round(plan.duration * spoken.sr))
+    ratio_left = target_n / max(1, len(spoken.audio))
+    audio = resample(stretch(spoken.audio, spoken.sr, ratio_left, semitones), spoken.sr, out_sr)
+    duration = len(audio) / out_sr
+    slot = plan.slot
+    fit = Fit(
+        raw_duration=round(natural.duration, 4),
+        duration=round(duration, 4),
+        ratio=round(duration / natural.duration, 4),
+        placed_start=round(start, 4),
+        placed_end=round(start + duration, 4),
+        error_ms=round((duration - slot) * 1000, 1),
+        borrow_ms=round(min(max(0.0, duration - slot), room) * 1000, 1),
+        overrun_ms=round(max(0.0, duration - slot - room) * 1000, 1),
+        native_ratio=round(spoken.duration / natural.duration, 4),
+        stretch_ratio=round(ratio_left, 4),
+        pitch_shift_semitones=round(semitones, 2),
+    )
+    return FittedTake(audio=audio, fit=fit)

@@ -1,0 +1,201 @@
+"""The render stage: speak the lines in two batched passes, fit each take, keep the best candidate.
+
+For a chunk of lines, every candidate of every line (one per line without the generate-score loop)
+becomes a :class:`~dubber.synth.base.SynthRequest`:
+
+1. pass one asks the synthesizer for all of them at their natural pace (``synthesize_many``);
+2. each take is trimmed and planned onto its slot (the duration ladder); pass two asks a
+   length-controlling synthesizer again, for the planned durations, in one batch;
+3. each take is fitted (Rubber Band for what is left, pitch moved where asked) at the mix rate;
+4. with candidates, each is scored (:mod:`dubber.scorers`), the best is kept, and lines whose best is
+   under the minimum score draw another round (batched again).
+
+Each finished line is written (its audio under ``lines/``, its candidates under ``candidates/``) and
+handed to ``on_done`` (the caller saves the manifest per chunk, so an interrupted run resumes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dubber.candidates import MAX_ROUNDS, CandidateParams, candidate_plan
+from dubber.fitting import FitPlan
+from dubber.stages.episode import Episode
+from dubber.stages.fit import FittedTake, fit_take, needs_native_take, plan_take, trim_silence
+from dubber.stages.plan import voice_reference
+from dubber.synth.base import Speech, Synthesizer, SynthRequest
+from evaluator.media import write_wav
+from evaluator.project import Candidate, Line, LineScore, Take
+
+
+class LineScorer(Protocol):
+    name: str
+
+    def score(self, text: str, slot: float, speech: Speech, **context: Any) -> tuple[float, dict[str, Any]]: ...
+
+
+@dataclass
+class _Draw:
+    """One candidate of one line on its way through the passes."""
+
+    line: int  # position in the chunk
+    params: CandidateParams
+    request: SynthRequest
+    natural: Speech | None = None
+    plan: FitPlan | None = None
+    spoken: Speech | None = None
+    fitted: FittedTake | None = None
+    score: float | None = None
+    details: dict[str, Any] | None = None
+
+
+def render_lines(
+    episode: Episode,
+    lines: Sequence[Line],
+    synth: Synthesizer,
+    *,
+    scorer: LineScorer | None = None,
+    chunk: int = 8,
+    on_done: Callable[[list[Line]], None] | None = None,
+) -> list[Line]:
+    """Render ``lines`` (planned, see :mod:`dubber.stages.plan`) in chunks; returns them rendered."""
+    out: list[Line] = []
+    for start in range(0, len(lines), max(1, chunk)):
+        done = render_chunk(episode, lines[start : start + chunk], synth, scorer=scorer)
+        out.extend(done)
+        if on_done is not None:
+            on_done(done)
+    return out
+
+
+def render_chunk(
+    episode: Episode, lines: Sequence[Line], synth: Synthesizer, *, scorer: LineScorer | None = None
+) -> list[Line]:
+    """Render a few lines together (see the module docstring); every line gets the same audio in any chunk."""
+    cfg = episode.config
+    n = cfg.candidates
+    if n > 1 and scorer is None:
+        raise ValueError("candidates > 1 needs a scorer")
+    guidance = synth.guidance_options() if n > 1 else [{}]
+    draws: list[_Draw] = []
+    todo = list(range(len(lines)))
+    for round_index in range(MAX_ROUNDS if n > 1 else 1):
+        new = [
+            _Draw(i, p, _request(episode, lines[i], p, synth))
+            for i in todo
+            for p in candidate_plan(n, lines[i].plan.seed, guidance=guidance, round_index=round_index)
+        ]
+        _take_passes(episode, lines, new, synth)
+        if n > 1:
+            for d in new:
+                d.score, d.details = _score(episode, lines[d.line], d, scorer)
+        draws.extend(new)
+        if n == 1 or cfg.min_score is None:
+            break
+        todo = [i for i in todo if max(d.score for d in draws if d.line == i) < cfg.min_score]
+        if not todo:
+            break
+    return [_finish(episode, line, [d for d in draws if d.line == i], scorer) for i, line in enumerate(lines)]
+
+
+def _request(episode: Episode, line: Line, params: CandidateParams, synth: Synthesizer) -> SynthRequest:
+    conditions = dataclasses.replace(line.conditions, guidance=params.guidance)
+    voice = voice_reference(episode, line) if synth.clones_voice else None
+    return SynthRequest(line.text, episode.config.lang, params.seed, None, voice, conditions)
+
+
+def _take_passes(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer) -> None:
+    """Pass one (natural pace), the fit plan, pass two (planned durations), then the fit of every take."""
+    cfg = episode.config
+    top_db = cfg.trim_top_db
+    for d, speech in zip(draws, synth.synthesize_many([d.request for d in draws]), strict=True):
+        d.natural = trim_silence(speech, top_db)
+        line = lines[d.line]
+        d.plan = plan_take(d.natural, line.slot, line.plan.room, cfg.caps, synth.controls_length)
+        d.spoken = d.natural
+    second = [d for d in draws if needs_native_take(d.plan, synth.controls_length)]
+    if second:
+        requests = [d.request.at(d.plan.duration) for d in second]
+        for d, speech in zip(second, synth.synthesize_many(requests), strict=True):
+            d.spoken = trim_silence(speech, top_db)
+    for d in draws:
+        line = lines[d.line]
+        d.fitted = fit_take(
+            d.natural,
+            d.spoken,
+            d.plan,
+            start=line.start,
+            room=line.plan.room,
+            out_sr=cfg.mix_sr,
+            match_pitch_to=line.plan.match_pitch_to,
+        )
+
+
+def _score(episode: Episode, line: Line, d: _Draw, scorer: LineScorer) -> tuple[float, dict[str, Any]]:
+    voice = episode.project / line.plan.reference if line.plan.reference else None
+    speech = Speech(audio=d.fitted.audio, sr=episode.config.mix_sr)
+    return scorer.score(
+        line.text, line.slot, speech, voice=voice, lang=episode.config.lang, video_span=line.conditions.video_span
+    )
+
+
+def _takes(d: _Draw) -> list[Take]:
+    takes = [Take(pace="natural", duration=round(d.natural.duration, 4), info=dict(d.natural.info))]
+    if d.spoken is not d.natural:
+        takes.append(
+            Take(
+                pace="fitted",
+                duration=round(d.spoken.duration, 4),
+                requested=round(d.plan.duration, 4),
+                info=dict(d.spoken.info),
+            )
+        )
+    return takes
+
+
+def _finish(episode: Episode, line: Line, draws: list[_Draw], scorer: LineScorer | None) -> Line:
+    """Write the kept take and the candidates; the line record with its takes, fit, candidates and score."""
+    cfg = episode.config
+    project, key = episode.project, line.plan.input_hash
+    best = max(draws, key=lambda d: d.score) if len(draws) > 1 else draws[0]
+    rel = f"lines/{key}.wav"
+    write_wav(project / rel, best.fitted.audio, cfg.mix_sr, subtype="FLOAT")
+    candidates: list[Candidate] = []
+    score = None
+    if len(draws) > 1:
+        for k, d in enumerate(draws):
+            audio = f"candidates/{key}-{k}.wav"
+            write_wav(project / audio, d.fitted.audio, cfg.mix_sr, subtype="FLOAT")
+            candidates.append(
+                Candidate(
+                    seed=d.params.seed,
+                    round=d.params.round,
+                    guidance=d.params.guidance,
+                    score=d.score,
+                    scores=d.details or {},
+                    chosen=d is best,
+                    passed=None if cfg.min_score is None else d.score >= cfg.min_score,
+                    audio=audio,
+                    fit=d.fitted.fit,
+                )
+            )
+        score = LineScore(
+            value=round(best.score, 4),
+            scorer=scorer.name,
+            passed=cfg.min_score is None or best.score >= cfg.min_score,
+            rounds=1 + max(d.params.round for d in draws),
+            details=best.details or {},
+        )
+    return dataclasses.replace(
+        line,
+        takes=_takes(best),
+        fit=best.fitted.fit,
+        audio=rel,
+        candidates=candidates,
+        score=score,
+        status="done",
+        error=None,
+    )

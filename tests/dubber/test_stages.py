@@ -1,0 +1,124 @@
+"""The dub pipeline's stages on the demo episode with a small real synthesizer: batching, reuse, hashing,
+resume and the generate-score loop (fast: no neural model is loaded)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from tone_synth import ToneSynthesizer
+
+from dubber.config import DubConfig
+from dubber.pipeline import Dubber
+from dubber.scorers import slot_fit
+from evaluator.errors import BackendError, ConfigError
+from evaluator.project import load_manifest
+
+
+class CountingScorer:
+    """Scores candidates by slot fit, lowered for the first ``low`` calls (a weak first round)."""
+
+    name = "counting"
+
+    def __init__(self, low: int = 0) -> None:
+        self.calls = 0
+        self.low = low
+
+    def score(self, text, slot, speech, **context):  # noqa: ANN001, ANN201
+        self.calls += 1
+        value = slot_fit(speech.duration, slot) * (0.3 if self.calls <= self.low else 1.0)
+        return value, {"slot_fit": value, "context": sorted(context)}
+
+
+def _cfg(demo_episode, tmp_path, **kw) -> DubConfig:
+    return DubConfig(
+        video=demo_episode.video,
+        script=kw.pop("script", demo_episode.script),
+        output=tmp_path / "out" / "ep.mp4",
+        cot="none",
+        **kw,
+    )
+
+
+def test_render_is_two_batched_passes_with_candidates(demo_episode, tmp_path):
+    synth, scorer = ToneSynthesizer(), CountingScorer()
+    result = Dubber(_cfg(demo_episode, tmp_path, candidates=4), synthesizer=synth, scorer=scorer).run()
+    # pass one: every candidate of every line at its natural pace; pass two: the planned durations
+    assert len(synth.batches) == 2
+    natural, fitted = synth.batches
+    assert len(natural) == 3 * 4 and all(d is None for _, d, _ in natural)
+    assert 0 < len(fitted) <= 12 and all(d is not None for _, d, _ in fitted)
+    assert scorer.calls == 12
+    for line in result.manifest.lines:
+        assert len(line.candidates) == 4 and [c.seed for c in line.candidates] == [line.plan.seed + k for k in range(4)]
+        chosen = [c for c in line.candidates if c.chosen]
+        assert len(chosen) == 1 and chosen[0].score == max(c.score for c in line.candidates)
+        assert chosen[0].fit == line.fit and line.score.scorer == "counting" and line.score.rounds == 1
+        assert line.takes[0].pace == "natural" and line.takes[0].info["seed"] == chosen[0].seed
+        assert all((result.project / c.audio).is_file() for c in line.candidates)
+
+
+def test_lines_under_the_minimum_score_draw_a_second_batched_round(demo_episode, tmp_path):
+    synth, scorer = ToneSynthesizer(), CountingScorer(low=6)  # round one scores 0.3 x slot fit
+    cfg = _cfg(demo_episode, tmp_path, candidates=2, min_score=0.5)
+    result = Dubber(cfg, synthesizer=synth, scorer=scorer).run()
+    assert len(synth.batches) == 4  # two passes per round
+    for line in result.manifest.lines:
+        assert [c.round for c in line.candidates] == [0, 0, 1, 1]
+        assert line.score.rounds == 2 and line.score.passed
+        assert [c for c in line.candidates if c.chosen][0].round == 1
+        assert [c.passed for c in line.candidates] == [False, False, True, True]
+
+
+def test_rerun_reuses_every_line_and_an_edit_rerenders_only_its_line(demo_episode, tmp_path):
+    first = Dubber(_cfg(demo_episode, tmp_path), synthesizer=ToneSynthesizer()).run()
+    assert first.rendered == {1, 2, 3}
+    synth = ToneSynthesizer()
+    again = Dubber(_cfg(demo_episode, tmp_path), synthesizer=synth).run()
+    assert again.rendered == set() and synth.batches == []
+    assert [ln.to_dict() for ln in again.manifest.lines] == [ln.to_dict() for ln in first.manifest.lines]
+    edited = tmp_path / "edited.srt"
+    text = demo_episode.script.read_text(encoding="utf-8")
+    edited.write_text(text.replace("Did you see the news this morning?", "Have you read the paper?"), encoding="utf-8")
+    synth = ToneSynthesizer()
+    one = Dubber(_cfg(demo_episode, tmp_path, script=edited), synthesizer=synth).run()
+    assert one.rendered == {1} and [t for t, _, _ in synth.batches[0]] == ["Good morning. Have you read the paper?"]
+    forced = _cfg(demo_episode, tmp_path, script=edited, force_lines=frozenset({2}))
+    assert Dubber(forced, synthesizer=ToneSynthesizer()).run().rendered == {2}
+    reseeded = _cfg(demo_episode, tmp_path, script=edited, seed=5)  # the seed is part of every line's hash
+    assert Dubber(reseeded, synthesizer=ToneSynthesizer()).run().rendered == {1, 2, 3}
+    # line and candidate files of replaced renders are removed
+    project = first.project
+    names = {p.name for p in (project / "lines").glob("*.wav")}
+    assert names == {f"{ln.plan.input_hash}.wav" for ln in load_manifest(project).lines}
+
+
+def test_an_interrupted_run_resumes_with_the_unrendered_lines(demo_episode, tmp_path):
+    cfg = _cfg(demo_episode, tmp_path, chunk=1)
+    with pytest.raises(BackendError, match="failing on purpose"):
+        Dubber(cfg, synthesizer=ToneSynthesizer(fail_after=2)).run()  # one chunk (two passes), then fails
+    saved = load_manifest(cfg.resolved_project())
+    assert [ln.status for ln in saved.lines] == ["done", "pending", "pending"]
+    assert saved.lines[1].plan is not None  # planned, not rendered
+    synth = ToneSynthesizer()
+    resumed = Dubber(cfg, synthesizer=synth).run()
+    assert resumed.rendered == {2, 3} and cfg.output.is_file()
+    assert {t for batch in synth.batches for t, _, _ in batch} == {ln.text for ln in resumed.manifest.lines[1:]}
+
+
+def test_a_line_renders_the_same_in_any_chunk(demo_episode, tmp_path):
+    together = Dubber(_cfg(demo_episode, tmp_path / "a", chunk=8), synthesizer=ToneSynthesizer()).run()
+    alone = Dubber(_cfg(demo_episode, tmp_path / "b", chunk=1), synthesizer=ToneSynthesizer()).run()
+    for a, b in zip(together.manifest.lines, alone.manifest.lines, strict=True):
+        assert a.plan.input_hash == b.plan.input_hash and a.fit == b.fit and a.takes == b.takes
+
+
+def test_config_refuses_what_it_cannot_do(demo_episode, tmp_path):
+    with pytest.raises(ConfigError, match="candidates must be at least 1"):
+        _cfg(demo_episode, tmp_path, candidates=0)
+    with pytest.raises(ConfigError, match="min_score re-draws weak candidates"):
+        _cfg(demo_episode, tmp_path, min_score=0.5)
+    with pytest.raises(ConfigError, match="force_lines names cue\\(s\\) 0, 99"):
+        Dubber(_cfg(demo_episode, tmp_path, force_lines=frozenset({0, 2, 99})), synthesizer=ToneSynthesizer()).run()
+    cfg = _cfg(demo_episode, tmp_path)
+    assert dataclasses.replace(cfg, chunk=3).chunk == 3
