@@ -59,6 +59,10 @@ class ModelLoadError(DubkitError):
     """Model weights could not be found or loaded from the given directory, file or hub id."""
 
 
+class DatasetError(DubkitError):
+    """A dataset directory is missing, is not the dataset named, or a dataset record is invalid."""
+
+
 class ManifestError(DubkitError):
     """A project manifest is invalid, from an unknown schema version, or inconsistent."""
 
