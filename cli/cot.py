@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cli.chat import chat_client_options
 from cli.errors import handle_errors
 
 
@@ -44,24 +45,6 @@ def backend_options(
             raise ConfigError("the transformers backend needs --cot-model DIR (a local Qwen2.5-VL directory)")
         return {"model_dir": model, "mode": mode} | ({"retries": retries} if retries is not None else {})
     return {}
-
-
-def chat_client_options(func):  # noqa: ANN001, ANN202 - click decorator stack
-    """``--concurrency``, ``--timeout`` and ``--retries`` of a command that talks to a chat server;
-    not given, they are ``None`` and ``ChatOptions``' defaults apply (shown in the help)."""
-    from dubber.chat_client import default_of
-
-    opts = [
-        click.option(name, type=kind, default=None, help=f"{text} [default: {default_of(field)}]")
-        for name, kind, field, text in (
-            ("--concurrency", int, "concurrency", "Parallel requests (vllm)."),
-            ("--timeout", float, "timeout", "Seconds per request (vllm)."),
-            ("--retries", int, "retries", "Re-asks after a failed or malformed answer."),
-        )
-    ]
-    for opt in reversed(opts):
-        func = opt(func)
-    return func
 
 
 def _common(func):  # noqa: ANN001, ANN202 - click decorator stack
