@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,17 @@ from cli.errors import handle_errors
 
 def default_target(source: Path, target_lang: str) -> Path:
     """``ep.en.srt`` -> ``ep.hi.srt``; ``ep.srt`` -> ``ep.hi.srt`` (beside the source)."""
-    stem = source.stem
-    if re.search(r"\.[A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?$", stem):
-        stem = stem.rsplit(".", 1)[0]
+    from dubber.translate.languages import language
+    from evaluator.errors import ConfigError
+
+    stem, _, tag = source.stem.rpartition(".")
+    if stem:
+        try:
+            language(tag)
+        except ConfigError:
+            stem = source.stem  # the last dotted part is not a language tag: keep it
+    else:
+        stem = source.stem
     return source.with_name(f"{stem}.{target_lang}{source.suffix}")
 
 

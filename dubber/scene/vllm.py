@@ -29,7 +29,7 @@ from dubber.chat_client import ChatClient, ChatOptions, chat_options
 from dubber.scene.base import SceneClip, SceneReader, failed_reading, reading_from_response
 from dubber.scene.prompts import SYSTEM_PROMPT, instruction, response_schema
 from dubber.scene.reading import SceneReading
-from evaluator.errors import BackendError, DubkitError
+from evaluator.errors import BackendError, ConfigError, DubkitError
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ def build_messages(clip: SceneClip, mode: str) -> list[dict[str, Any]]:
 class VLLMSceneReader(SceneReader):
     """Scene reading by a VLM behind a vLLM (or any OpenAI-compatible) server.
 
-    Connection settings (``timeout``, ``retries``, ``concurrency``, ``max_tokens``, ``temperature``,
-    ``api_key``) are those of ``dubber.chat_client.ChatOptions``; ``None`` takes its default.
+    Connection settings: ``url`` and ``model`` with any of ``timeout``, ``retries``, ``concurrency``,
+    ``max_tokens``, ``temperature``, ``api_key`` (``None`` takes the ``ChatOptions`` default), or a
+    ready ``options`` shared with the other stages that talk to the server.
     ``retries`` bounds both the re-asks after a malformed answer and the retries of a failed call.
     """
 
@@ -64,9 +65,10 @@ class VLLMSceneReader(SceneReader):
 
     def __init__(
         self,
-        url: str,
-        model: str,
+        url: str | None = None,
+        model: str | None = None,
         *,
+        options: ChatOptions | None = None,
         mode: str = "cot",
         structured: bool = True,
         timeout: float | None = None,
@@ -79,18 +81,12 @@ class VLLMSceneReader(SceneReader):
         max_frames: int = 8,
         max_width: int = 448,
     ) -> None:
-        self.client = ChatClient(
-            chat_options(
-                url,
-                model,
-                timeout=timeout,
-                retries=retries,
-                concurrency=concurrency,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                api_key=api_key,
-            )
-        )
+        if options is None:
+            chat = {"timeout": timeout, "retries": retries, "concurrency": concurrency, "max_tokens": max_tokens}
+            options = chat_options(url, model, **chat, temperature=temperature, api_key=api_key)
+        elif url is not None or model is not None:
+            raise ConfigError("give the vllm scene reader either options or url and model, not both")
+        self.client = ChatClient(options)
         self.mode = mode
         self.structured = structured
         self.fps, self.max_frames, self.max_width = fps, max_frames, max_width

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -108,6 +109,9 @@ def translate_lines(
     ``journal``: a JSONL file where each finished line is appended as it finishes; lines found in it
     (same line, context, budget, glossary, backend, model and prompt version) are not asked again, so
     an interrupted run resumes. The caller deletes it once the outputs are written."""
+    twice = sorted(k for k, n in Counter(line.id for line in lines).items() if n > 1)
+    if twice:
+        raise ConfigError(f"line ids must be unique; listed more than once: {', '.join(twice[:20])}")
     translator.check_languages(job.source_lang, job.target_lang)
     translator.prepare(lines)
     requests = job.requests(lines)

@@ -55,8 +55,7 @@ class VLLMTranslator(Translator):
         (one configuration shared with the other stages that talk to the server)."""
         if options is None:
             chat = {"timeout": timeout, "retries": retries, "concurrency": concurrency, "max_tokens": max_tokens}
-            chat |= {"temperature": temperature, "api_key": api_key}
-            options = chat_options(url, model, **chat)
+            options = chat_options(url, model, **chat, temperature=temperature, api_key=api_key)
         elif url is not None or model is not None:
             raise ConfigError("give the vllm translator either options or url and model, not both")
         self.client = ChatClient(options)

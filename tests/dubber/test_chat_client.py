@@ -123,3 +123,18 @@ def test_map_stops_taking_items_after_a_failure() -> None:
     with pytest.raises(BackendError, match="boom"):
         c.map(work, range(100))
     assert len(started) < 10  # the remaining 90+ items were never submitted
+
+
+def test_one_configuration_serves_the_scene_reader_and_the_translator() -> None:
+    from cli.cot import backend_options
+    from dubber.scene.vllm import VLLMSceneReader
+    from dubber.translate.vllm import VLLMTranslator
+
+    opts = chat_options("http://gpu:8000/v1", "Qwen/Qwen2.5-VL-7B-Instruct", timeout=30.0)
+    reader, translator = VLLMSceneReader(options=opts), VLLMTranslator(options=opts)
+    assert reader.options is translator.options is opts and reader.model_id == translator.model_id
+    with pytest.raises(ConfigError, match="either options or url and model"):
+        VLLMTranslator("http://gpu:8000/v1", "m", options=opts)
+    # what `dubkit dub`/`dubkit cot` pass when the user gives no --timeout/--retries/--concurrency
+    reader = VLLMSceneReader(**backend_options("vllm", "http://gpu:8000/v1", "m", "cot"))
+    assert (reader.options.timeout, reader.options.retries, reader.options.concurrency) == (120.0, 2, 4)
