@@ -198,7 +198,7 @@ class ChatClient:
             try:
                 return self.post(body)
             except (BackendError, ServerUnreachableError) as exc:
-                logger.warning("%s: %s", label, exc)
+                logger.info("%s: %s", label, exc)
                 if i == attempts - 1 or (isinstance(exc, ServerHTTPError) and exc.user_error):
                     raise
         raise AssertionError("unreachable")  # the loop returns or raises

@@ -96,7 +96,7 @@ class VLLMTranslator(Translator):
                 return Draft(prompts.parse_answer(content), attempts=attempt + 1)
             except prompts.AnswerFormatError as exc:
                 problems.append(str(exc))
-                logger.warning("%s: answer rejected (attempt %d): %s", label, attempt + 1, exc)
+                logger.info("%s: answer rejected (attempt %d): %s", label, attempt + 1, exc)
         return Draft(None, attempts=self.options.retries + 1, error=f"malformed answer: {problems[-1]}")
 
     def draft(self, requests: Sequence[LineRequest]) -> list[Draft]:
