@@ -14,12 +14,21 @@ from typing import Any
 
 import click
 
+from cli.chat import chat_client_options
 from cli.errors import handle_errors
 
 
 def backend_options(
-    backend: str, url: str | None, model: str | None, mode: str, concurrency: int, timeout: float, retries: int
+    backend: str,
+    url: str | None,
+    model: str | None,
+    mode: str,
+    concurrency: int | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
 ) -> dict[str, Any]:
+    """The scene reader's options from command-line values; ``None`` means not given (the
+    defaults of ``dubber.chat_client.ChatOptions`` or of the reader apply)."""
     from evaluator.errors import ConfigError
 
     if backend == "vllm":
@@ -28,18 +37,13 @@ def backend_options(
                 "the vllm backend needs --cot-url and --cot-model",
                 hint="e.g. --cot-url http://localhost:8000/v1 --cot-model Qwen/Qwen2.5-VL-7B-Instruct",
             )
-        return {
-            "url": url,
-            "model": model,
-            "mode": mode,
-            "concurrency": concurrency,
-            "timeout": timeout,
-            "retries": retries,
-        }
+        options: dict[str, Any] = {"url": url, "model": model, "mode": mode}
+        chat = {"concurrency": concurrency, "timeout": timeout, "retries": retries}
+        return options | {k: v for k, v in chat.items() if v is not None}
     if backend == "transformers":
         if not model:
             raise ConfigError("the transformers backend needs --cot-model DIR (a local Qwen2.5-VL directory)")
-        return {"model_dir": model, "mode": mode, "retries": retries}
+        return {"model_dir": model, "mode": mode} | ({"retries": retries} if retries is not None else {})
     return {}
 
 
@@ -55,9 +59,7 @@ def _common(func):  # noqa: ANN001, ANN202 - click decorator stack
             show_default=True,
             help="Chain-of-thought or plain QA prompt (VLM backends).",
         ),
-        click.option("--concurrency", default=4, show_default=True, help="Parallel requests (vllm)."),
-        click.option("--timeout", default=120.0, show_default=True, help="Seconds per request (vllm)."),
-        click.option("--retries", default=2, show_default=True, help="Re-asks after a malformed answer."),
+        chat_client_options,
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
     ]
@@ -89,9 +91,9 @@ def read_cmd(
     cot_url: str | None,
     cot_model: str | None,
     mode: str,
-    concurrency: int,
-    timeout: float,
-    retries: int,
+    concurrency: int | None,
+    timeout: float | None,
+    retries: int | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -144,9 +146,9 @@ def eval_cmd(
     cot_url: str | None,
     cot_model: str | None,
     mode: str,
-    concurrency: int,
-    timeout: float,
-    retries: int,
+    concurrency: int | None,
+    timeout: float | None,
+    retries: int | None,
     as_json: bool,
     quiet: bool,
 ) -> None:

@@ -151,7 +151,7 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
     options = check_options(synth, synth_options(synth, opts, opts["synth_opts"]))
     cot_options: dict[str, Any] = {}
     if opts["cot"] != "none":  # the same options, checked the same way, as `dubkit cot read`
-        cot_options = backend_options(opts["cot"], opts["cot_url"], opts["cot_model"], "cot", 4, 120.0, 2)
+        cot_options = backend_options(opts["cot"], opts["cot_url"], opts["cot_model"], "cot")
     caps = FitCaps(min_ratio=opts["min_ratio"], max_ratio=opts["max_ratio"], max_borrow=opts["max_borrow"])
     lang = opts["lang"]
     return DubConfig(

@@ -125,3 +125,43 @@ def write_srt(path: str | os.PathLike[str], cues: list[tuple[float, float, str]]
     for start, end, text in cues:
         subs.append(pysubs2.SSAEvent(start=int(round(start * 1000)), end=int(round(end * 1000)), text=text))
     write_text(path, subs.to_string("srt"))
+
+
+#: Formats ``write_script`` writes, by file suffix (pysubs2 format names).
+SCRIPT_FORMATS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa"}
+
+
+def speaker_fits(path: str | os.PathLike[str], speaker: str) -> bool:
+    """Whether a script written to ``path`` can carry ``speaker`` so that ``read_script`` reads it
+    back: ASS/SSA always (the Name field); SRT/VTT only as an upper-case ``NAME:`` prefix."""
+    if speaker == DEFAULT_SPEAKER or Path(path).suffix.lower() in (".ass", ".ssa"):
+        return True
+    return split_speaker(f"{speaker}: x") == (speaker, "x")
+
+
+def write_script(path: str | os.PathLike[str], cues: list[Cue]) -> None:
+    """Write cues with their timings and speakers, atomically, in the format of ``path``'s suffix.
+
+    Speakers go in the ASS Name field, or as a ``NAME:`` prefix in SRT/VTT (raises ``ScriptError``
+    for a speaker such a prefix cannot carry: check with ``speaker_fits`` first)."""
+    import pysubs2
+
+    from evaluator.fileio import write_text
+
+    fmt = SCRIPT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ScriptError(str(path), [f"cannot write this format: use one of {', '.join(SCRIPT_FORMATS)}"])
+    bad = sorted({c.speaker for c in cues if not speaker_fits(path, c.speaker)})
+    if bad:
+        raise ScriptError(str(path), [f"speaker {s!r} cannot be written as a NAME: prefix (write .ass)" for s in bad])
+    subs = pysubs2.SSAFile()
+    for c in cues:
+        event = pysubs2.SSAEvent(start=int(round(c.start * 1000)), end=int(round(c.end * 1000)))
+        event.plaintext = c.text
+        if c.speaker != DEFAULT_SPEAKER:
+            if fmt in ("ass", "ssa"):
+                event.name = c.speaker
+            else:
+                event.plaintext = f"{c.speaker}: {c.text}"
+        subs.append(event)
+    write_text(path, subs.to_string(fmt))

