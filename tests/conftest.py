@@ -39,27 +39,6 @@ def write_srt(path: Path, text: str) -> Path:
 
 # --- headless Chromium for the page tests (Debian's chromium + chromium-driver; nothing downloaded) ---
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # without these, Chromium's own connections are refused here
-    "--disable-component-update",
-    "--disable-sync",
-    "--mute-audio",
-    "--window-size=1280,900",
-)
-
-
-def _browser_binaries() -> tuple[str | None, str | None]:
-    import shutil
-
-    chromium = os.environ.get("DUBKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = os.environ.get("DUBKIT_CHROMEDRIVER") or shutil.which("chromedriver")
-    return chromium, driver
-
 
 class Browser:
     """A selenium-driven headless Chromium with a per-test download folder and full-page screenshots."""
@@ -129,26 +108,17 @@ def chromium(tmp_path_factory: pytest.TempPathFactory):
     """Headless Chromium through chromedriver; skipped (with the reason) where either is not installed.
 
     Screenshots go to $DUBKIT_SCREENSHOTS, else to ``screenshots/`` under the pytest base temp folder."""
-    binary, driver_path = _browser_binaries()
+    from evaluator.html.browser import browser_binaries, headless_chromium
+
+    binary, driver_path = browser_binaries()
     if not binary or not driver_path:
         pytest.skip(
             "browser tests need Debian's chromium and chromium-driver (apt-get install chromium chromium-driver; "
             "scripts/setup.sh installs them)"
         )
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extra")
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = binary
-    for flag in CHROMIUM_FLAGS:
-        opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    downloads = str(tmp_path_factory.mktemp("downloads"))  # each test sets its own (Browser.open)
-    opts.add_experimental_option(
-        "prefs", {"download.prompt_for_download": False, "download.default_directory": downloads}
-    )
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extra")
+    downloads = tmp_path_factory.mktemp("downloads")  # each test sets its own (Browser.open)
+    driver = headless_chromium(tmp_path_factory.mktemp("chromium-profile"), downloads)
     shots = Path(os.environ.get("DUBKIT_SCREENSHOTS") or tmp_path_factory.getbasetemp() / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     try:

@@ -26,7 +26,7 @@ from evaluator.fileio import stable_hash
 from evaluator.html import (
     MAX_VIDEO_HEIGHT,
     EncodedMedia,
-    encode_audio,
+    encode_audio_many,
     encode_many,
     encode_video,
     render_page,
@@ -87,19 +87,28 @@ def select(items: Sequence[ScoreItem], picks: Sequence[str] | None, where: str =
     return [by_id[i] for i in picks]
 
 
-def _encode(item: ScoreItem, max_height: int) -> tuple[EncodedMedia, float]:
-    """The clip's page media and its length in seconds."""
-    return _media(item, max_height), _length(item)
+def _video(item: ScoreItem, max_height: int) -> EncodedMedia:
+    """A clip with a picture: its video span with the dub as its sound (the file's own sound if the dub is it)."""
+    a = item.audio_src
+    own = a is None or (a.path == item.video.path and a.start == item.video.start and a.end == item.video.end)
+    return encode_video(item.video, None if own else a, max_height=max_height, what=f"clip {item.id}")
 
 
-def _media(item: ScoreItem, max_height: int) -> EncodedMedia:
-    if item.video is not None:
-        a = item.audio_src
-        own = a is None or (a.path == item.video.path and a.start == item.video.start and a.end == item.video.end)
-        return encode_video(item.video, None if own else a, max_height=max_height, what=f"clip {item.id}")
-    if item.audio_src is None:
-        raise ConfigError(f"clip {item.id}: no audio to play")
-    return encode_audio(item.audio_src, what=f"clip {item.id}")
+def _encode(
+    items: Sequence[ScoreItem], max_height: int, workers: int | None, progress: Callable[[int], None] | None
+) -> list[EncodedMedia]:
+    """Each clip's page media, in order: video clips one ffmpeg each, audio-only clips batched."""
+    for it in items:
+        if it.video is None and it.audio_src is None:
+            raise ConfigError(f"clip {it.id}: no audio to play")
+    vids = [i for i, it in enumerate(items) if it.video is not None]
+    auds = [i for i, it in enumerate(items) if it.video is None]
+    out: dict[int, EncodedMedia] = {}
+    media = encode_many(lambda i: _video(items[i], max_height), vids, workers=workers, progress=progress)
+    out.update(zip(vids, media, strict=True))
+    srcs = [items[i].audio_src for i in auds]
+    out.update(zip(auds, encode_audio_many(srcs, workers=workers, progress=progress, what="clips"), strict=True))
+    return [out[i] for i in range(len(items))]
 
 
 def build_rating_page(
@@ -124,8 +133,7 @@ def build_rating_page(
             hint="repeated clips come from the first half of each rater's order",
         )
     t0 = time.perf_counter()
-    done = encode_many(lambda it: _encode(it, max_height), items, workers=workers, progress=progress)
-    encoded = [m for m, _ in done]
+    encoded = _encode(items, max_height, workers, progress)
     clips = [
         {"id": it.id, "kind": m.format.kind, "type": m.mime, "src": m.data_uri()}
         for it, m in zip(items, encoded, strict=True)
@@ -140,7 +148,7 @@ def build_rating_page(
         "clips": clips,
     }
     # the time a rater needs: each clip heard about twice and ~20 s to rate it, repeats as long as the average
-    per_clip = [length * 2 + 20 for _, length in done]
+    per_clip = [length * 2 + 20 for length in encode_many(_length, items, workers=workers)]
     seconds = sum(per_clip) * (1 + repeats / n)
     html = render_page(
         HERE / "rating_page.html.j2",
@@ -171,12 +179,20 @@ def build_rating_page(
 
 
 def _length(item: ScoreItem) -> float:
+    """The clip's length in seconds (its span, else the file's: soundfile's header, else ffprobe)."""
     src = item.video or item.audio_src
     if src is None:
         return 0.0
     if src.array is not None:
         return len(src.array) / float(src.sr or 1)
-    from evaluator.media import probe
+    end = src.end
+    if end is None:
+        import soundfile as sf
 
-    end = src.end if src.end is not None else probe(src.path).duration
+        try:
+            end = sf.info(str(src.path)).duration
+        except sf.SoundFileError:
+            from evaluator.media import probe
+
+            end = probe(src.path).duration
     return max(0.0, end - (src.start or 0.0))

@@ -64,6 +64,13 @@ def _probe(data: bytes, suffix: str, tmp_path) -> dict:
     return {"duration": info.duration, **{s.kind: s for s in info.streams}}
 
 
+def _decode(data: bytes, tmp_path) -> np.ndarray:
+    from evaluator.media import load_audio
+
+    (tmp_path / "d.webm").write_bytes(data)
+    return load_audio(tmp_path / "d.webm", 16000)
+
+
 def test_audio_encodes_to_mono_opus_in_webm_from_a_file_span_and_an_array(tmp_path) -> None:
     from evaluator.media import write_wav
 
@@ -150,3 +157,23 @@ def test_kit_helpers_and_both_media_formats_in_chromium(chromium, tmp_path) -> N
     assert got["same"] and got["other"] and got["kept"] == "0,1,2,3,4,5,6,7,8,9"
     assert got["csv"] == 'a,b\n"x,y","say ""hi"""\n,3\n'
     assert got["hash"] == 0x1A47E90B  # FNV-1a 32 of "abc"
+
+
+def test_many_spans_batched_per_process_match_one_by_one_and_a_bad_span_is_named(tmp_path) -> None:
+    from evaluator.html import encode_audio_many
+    from evaluator.media import write_wav
+
+    sr = 16000
+    t = np.arange(sr * 6) / sr
+    write_wav(tmp_path / "long.wav", 0.3 * np.sin(2 * np.pi * 200 * t), sr)
+    srcs = [Source.of_file(tmp_path / "long.wav", k, k + 0.5 + 0.25 * k) for k in range(5)]
+    srcs.insert(2, Source.of_array(0.2 * np.ones(sr, np.float32), sr))
+    seen: list[int] = []
+    many = encode_audio_many(srcs, workers=2, batch=2, progress=seen.append)
+    assert sum(seen) == 6
+    lengths = [_probe(m.data, ".webm", tmp_path)["duration"] for m in many]
+    assert lengths == pytest.approx([0.5, 0.75, 1.0, 1.0, 1.25, 1.5], abs=0.03)  # in order, the array in its place
+    for m, src in zip(many, srcs, strict=True):  # the same sound as one process per span
+        assert np.allclose(_decode(m.data, tmp_path), _decode(encode_audio(src).data, tmp_path), atol=1e-3)
+    with pytest.raises(MediaError, match=r"long.wav: span starts at 9.000 s, after the end \(6.000 s\)"):
+        encode_audio_many([srcs[0], Source.of_file(tmp_path / "long.wav", 9.0, 10.0)])
