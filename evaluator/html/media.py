@@ -79,8 +79,8 @@ VIDEO = MediaFormat(
 
 #: Lines of the embedded video (height); level 3.0 allows up to 720x576 at 25 fps.
 MAX_VIDEO_HEIGHT = 360
-#: File spans per ffmpeg process in ``encode_audio_many`` (benchmarks/page_media.py: 64 ms per span in batches
-#: of 32 against 227 ms one process per span, on this project's busy 2-core machine).
+#: File spans per ffmpeg process in ``encode_audio_many``: benchmarks/page_media.py measured 39 ms per span in
+#: batches of 32 against 141 ms with one process per span (80 speech spans, 2 busy cores).
 AUDIO_BATCH = 32
 
 
