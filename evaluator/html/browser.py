@@ -31,9 +31,13 @@ CHROMIUM_FLAGS = (
 
 
 def browser_binaries() -> tuple[str | None, str | None]:
-    """Paths of chromium and chromedriver (None where not installed)."""
-    chromium = os.environ.get("DUBKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = os.environ.get("DUBKIT_CHROMEDRIVER") or shutil.which("chromedriver")
+    """Paths of chromium and chromedriver (None where not installed or not executable)."""
+    env_chromium, env_driver = os.environ.get("DUBKIT_CHROMIUM"), os.environ.get("DUBKIT_CHROMEDRIVER")
+    if env_chromium:
+        chromium = shutil.which(env_chromium)
+    else:
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which(env_driver or "chromedriver")
     return chromium, driver
 
 
