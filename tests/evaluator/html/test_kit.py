@@ -94,7 +94,7 @@ def test_audio_encodes_to_mono_opus_in_webm_from_a_file_span_and_an_array(tmp_pa
 def test_video_is_h264_main_at_most_360_lines_with_the_dub_as_its_sound(tmp_path) -> None:
     from evaluator.media.tools import binary, run
 
-    run([binary("ffmpeg"), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "3",
+    run([binary("ffmpeg"), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=854x480:rate=25", "-t", "3",
          "-pix_fmt", "yuv420p", str(tmp_path / "hd.mp4")], what="test video")  # fmt: skip
     dub = Source.of_array(0.2 * np.sin(np.linspace(0, 2000, 48000 * 4)).astype(np.float32), 48000)
     m = encode_video(Source.of_file(tmp_path / "hd.mp4", 0.5, 2.5), dub)
