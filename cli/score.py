@@ -131,14 +131,15 @@ def score(
 @click.argument("systems", nargs=-1, required=True)
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("compare"), show_default=True)
 @click.option("--kind", type=click.Choice(["clip", "line"]), default="clip", show_default=True, help="Which rows.")
+@click.option("--html", "html", is_flag=True, help="Also write OUT/leaderboard.html: the table and plots in one page.")
 @click.option("--json", "as_json", is_flag=True, help="Print the leaderboard as one JSON object on stdout.")
 @handle_errors
-def compare(systems: tuple[str, ...], out: Path, kind: str, as_json: bool) -> None:
+def compare(systems: tuple[str, ...], out: Path, kind: str, html: bool, as_json: bool) -> None:
     """Compare systems' score directories (or a SYSTEMS.yaml of name: directory) side by side."""
     from evaluator.scoring.compare import compare as run_compare
     from evaluator.scoring.compare import load_systems
 
-    table = run_compare(load_systems(list(systems)), out, kind=kind)
+    table = run_compare(load_systems(list(systems)), out, kind=kind, html=html)
     if as_json:
         click.echo(json.dumps(table, ensure_ascii=False, default=str))
         return

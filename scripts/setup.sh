@@ -10,6 +10,9 @@ STAMP="$VENV/.dubkit-setup-$(sha256sum pyproject.toml scripts/setup.sh scripts/s
 need_apt=()
 command -v rubberband >/dev/null 2>&1 || need_apt+=(rubberband-cli)
 command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+# headless Chromium for the page tests (pytest -m browser): Debian's packages, no browser download
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

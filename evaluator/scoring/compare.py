@@ -99,8 +99,9 @@ def _ranking(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip") -> dict[str, Any]:
-    """Write leaderboard.md, leaderboard.csv, boxplots.png and radar.png; return the table as a dict."""
+def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip", html: bool = False) -> dict[str, Any]:
+    """Write leaderboard.md, leaderboard.csv, boxplots.png and radar.png (with ``html`` also leaderboard.html, a
+    self-contained page of the table and plots); return the table as a dict."""
     data, specs = {}, {}
     for name, d in systems.items():
         data[name], s = _values(d, kind)
@@ -142,14 +143,26 @@ def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip"
             "target_distance": rank["target_distance"] if target is not None else None,
             "best": best,
             "model_id": specs.get(m, {}).get("model_id"),
+            "backend": specs.get(m, {}).get("backend"),
             "cells": cells,
         }
     out = Path(out_dir)
+    csv_text = _csv(table)
     write_text(out / "leaderboard.md", _markdown(table))
-    write_text(out / "leaderboard.csv", _csv(table))
+    write_text(out / "leaderboard.csv", csv_text)
     _boxplots(data, table, out / "boxplots.png")
     _radar(table, out / "radar.png")
-    table["files"] = [str(out / n) for n in ("leaderboard.md", "leaderboard.csv", "boxplots.png", "radar.png")]
+    names = ["leaderboard.md", "leaderboard.csv", "boxplots.png", "radar.png"]
+    if html:
+        from evaluator.scoring.compare_page import write_compare_page
+
+        figures = {
+            "Per-metric distributions per system (box: quartiles, line: median, triangle: mean)": out / "boxplots.png",
+            "Systems per metric, each metric's means scaled to 0-1 across systems (1 = best)": out / "radar.png",
+        }
+        write_compare_page(table, out / "leaderboard.html", csv_text=csv_text, figures=figures)
+        names.append("leaderboard.html")
+    table["files"] = [str(out / n) for n in names]
     return table
 
 
