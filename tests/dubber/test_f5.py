@@ -185,3 +185,30 @@ def test_pt_checkpoint_format_loads(tmp_path, reference):
     bad = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config="F5TTS_v1_Base")
     with pytest.raises(ModelLoadError, match="not a checkpoint of F5TTS_v1_Base"):
         _ = bad.model
+
+
+def test_every_label_the_scene_readers_emit_has_its_own_reading_id():
+    # the branch's vocabulary is the readers' label sets: joy, anger, sadness, senior ... each get their
+    # own id (an earlier vocabulary said happy/angry/sad/elderly, so those all became the one "other" id)
+    from dubber.scene.labels import LABEL_SETS
+    from dubber.synth.f5.control import READING_VOCAB, reading_ids
+
+    assert READING_VOCAB.keys() == LABEL_SETS.keys()
+    for pos, (field, labels) in enumerate(LABEL_SETS.items()):
+        other = len(labels) + 1
+        ids = [reading_ids({field: label})[pos] for label in labels]
+        assert ids == list(range(1, len(labels) + 1)), field  # distinct, none is "other" or "absent"
+        assert reading_ids({field: "robot"})[pos] == other and reading_ids({})[pos] == 0
+    reading = SceneReading("monologue", 1, True, "female", "senior", "sadness", 0.9, "heuristic", "m")
+    assert reading_ids(reading) == [3, 2, 4, 5]
+
+
+def test_a_branch_trained_on_the_old_vocabulary_is_refused(f5, tmp_path):
+    from dubber.synth.f5 import load_control
+
+    ctl = ControlledDiT(f5.model.transformer, ControlConfig(n_blocks=1, video_dim=4, graph_dim=4, reading_dim=4))
+    cfg = ctl.cfg.to_dict()
+    del cfg["reading_vocab"]  # as saved before the vocabulary came from the label sets
+    torch.save({"control_config": cfg, "control": ctl.control.state_dict()}, tmp_path / "old.pt")
+    with pytest.raises(ModelLoadError, match="earlier reading vocabulary"):
+        load_control(tmp_path / "old.pt", f5.model.transformer, torch.device("cpu"))

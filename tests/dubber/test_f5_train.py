@@ -29,7 +29,7 @@ def dataset(tmp_path_factory, espeak):
         s = espeak.synthesize(SynthRequest(text, "en"))
         write_wav(d / f"u{i}.wav", s.audio, s.sr)
         np.save(d / f"u{i}.npy", np.random.default_rng(i).normal(size=(12, 8)).astype(np.float32))
-        reading = {"emotion": ["neutral", "angry"][i], "gender": "male"}
+        reading = {"emotion": ["neutral", "anger"][i], "gender": "male"}
         rows.append({"audio": f"u{i}.wav", "text": text, "video_features": f"u{i}.npy", "scene_reading": reading})
     (d / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     tiny = write_tiny_f5(d / "tiny")

@@ -290,7 +290,7 @@ def batch_conditions(
     readings = [p.request.conditions.reading for p in group]
     reading = None
     if any(r is not None for r in readings):
-        reading = torch.tensor([reading_ids(r) for r in readings], dtype=torch.long)
+        reading = torch.tensor([reading_ids(r, control.cfg.reading_vocab) for r in readings], dtype=torch.long)
     knowledge: list[tuple[torch.Tensor, torch.Tensor]] = []
     stages = [p.request.precomputed.emotion_knowledge if p.request.precomputed else None for p in group]
     if all(s is not None for s in stages):

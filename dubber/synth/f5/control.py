@@ -29,40 +29,39 @@ from typing import Any
 import torch
 from torch import nn
 
+from dubber.scene.labels import LABEL_SETS
 from dubber.synth.f5.graph import EmotionGraphs
 from dubber.synth.f5.graph_encoder import HierarchicalCrossAttention, ProgressiveGraphEncoder, pad_stage_nodes
 from evaluator.project import GUIDANCE_GROUPS, SceneReading
 
-#: vocabularies of the scene reading fields; index 0 is "absent or dropped", the last is "other"
-READING_VOCAB: dict[str, tuple[str, ...]] = {
-    "scene_type": ("dialogue", "monologue", "narration", "argument", "action", "intimate", "crowd", "phone"),
-    "gender": ("male", "female"),
-    "age": ("child", "teen", "young", "adult", "middle-aged", "elderly"),
-    "emotion": ("neutral", "happy", "sad", "angry", "fear", "surprise", "disgust", "contempt"),
-}
+#: vocabularies of the scene reading fields: the label sets the scene readers emit (one home:
+#: dubber.scene.labels); index 0 is "absent or dropped", the last is "other"
+READING_VOCAB: dict[str, tuple[str, ...]] = dict(LABEL_SETS)
 
 #: the guidance groups, outermost first: each level adds one group to the previous level's conditions
 GUIDANCE_ORDER = GUIDANCE_GROUPS
 
 
-def reading_ids(reading: SceneReading | Mapping[str, Any] | None) -> list[int]:
+def reading_ids(
+    reading: SceneReading | Mapping[str, Any] | None, vocab: Mapping[str, Sequence[str]] = READING_VOCAB
+) -> list[int]:
     """Map a scene reading (or a dict of some of its fields, as training data may give) to one index
-    per field (0 absent, len+1 for a value outside the vocabulary).
+    per field of ``vocab`` (0 absent, len+1 for a value outside the vocabulary).
 
-    >>> reading_ids({"gender": "female", "emotion": "angry", "age": "robot"})
-    [0, 2, 7, 4]
+    >>> reading_ids({"gender": "female", "emotion": "anger", "age": "robot"})
+    [0, 2, 5, 4]
     """
     if isinstance(reading, SceneReading):
-        reading = {key: getattr(reading, key) for key in READING_VOCAB}
+        reading = {key: getattr(reading, key, None) for key in vocab}
     reading = reading or {}
     ids = []
-    for key, vocab in READING_VOCAB.items():
+    for key, labels in vocab.items():
         value = reading.get(key)
         if value is None or value == "":
             ids.append(0)
             continue
         value = str(value).strip().lower()
-        ids.append(vocab.index(value) + 1 if value in vocab else len(vocab) + 1)
+        ids.append(list(labels).index(value) + 1 if value in labels else len(labels) + 1)
     return ids
 
 
@@ -71,7 +70,7 @@ class ControlConditions:
     """Batched conditions of the control branch (any may be None when unknown).
 
     video: [b, n, video_dim] aligned to the mel frames (zeros over the reference prompt);
-    reading: [b, len(READING_VOCAB)] long ids from :func:`reading_ids`;
+    reading: [b, fields] long ids from :func:`reading_ids`;
     knowledge: per graph stage, node embeddings [b, k, graph_dim] and a key mask [b, k] (True = node present).
     """
 
@@ -109,6 +108,12 @@ class ControlConfig:
     #: ``profile`` and ``options``, ``encoders`` (id per modality) and ``dims`` (width per modality).
     #: When set, the branch holds a trainable :class:`ProgressiveGraphEncoder` (saved with its weights).
     graph: dict[str, Any] | None = None
+    #: the scene reading's label sets the reading embeddings were built for (default: READING_VOCAB)
+    reading_vocab: dict[str, list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.reading_vocab is None:
+            object.__setattr__(self, "reading_vocab", {k: list(v) for k, v in READING_VOCAB.items()})
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -121,7 +126,9 @@ class ConditionEmbedder(nn.Module):
         super().__init__()
         self.video_proj = nn.Linear(cfg.video_dim, dim)
         self.null_video = nn.Parameter(torch.zeros(cfg.video_dim))
-        self.reading_embed = nn.ModuleList(nn.Embedding(len(v) + 2, cfg.reading_dim) for v in READING_VOCAB.values())
+        self.reading_embed = nn.ModuleList(
+            nn.Embedding(len(v) + 2, cfg.reading_dim) for v in cfg.reading_vocab.values()
+        )
         self.reading_proj = nn.Linear(cfg.reading_dim, dim)
         self.knowledge = HierarchicalCrossAttention(dim, cfg.graph_dim, heads=cfg.heads)
 
@@ -139,7 +146,8 @@ class ConditionEmbedder(nn.Module):
         else:
             video = self.null_video.to(h.dtype).expand(b, n, -1)
         out = out + self.video_proj(video)
-        ids = cond.reading if cond.reading is not None else torch.zeros(b, len(READING_VOCAB), dtype=torch.long)
+        n_fields = len(self.reading_embed)
+        ids = cond.reading if cond.reading is not None else torch.zeros(b, n_fields, dtype=torch.long)
         ids = ids.to(h.device) * keep_reading.view(b, 1).long()
         reading = sum(emb(ids[:, i]) for i, emb in enumerate(self.reading_embed))
         out = out + self.reading_proj(reading.to(h.dtype)).unsqueeze(1)

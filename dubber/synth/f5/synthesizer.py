@@ -264,6 +264,12 @@ def load_control(path: str | Path, base: torch.nn.Module, device: torch.device) 
     state = torch.load(p, map_location="cpu", weights_only=True)
     if "control_config" not in state or "control" not in state:
         raise ModelLoadError(f"{p}: not a dubkit control checkpoint (no control_config/control)")
+    if "reading_vocab" not in state["control_config"]:
+        raise ModelLoadError(
+            f"{p}: trained with an earlier reading vocabulary (happy/sad/angry, elderly) that did not match "
+            "the scene readers' labels, so their readings all fell into one 'other' class",
+            hint="retrain the branch with `dubkit train synth`",
+        )
     ctl = ControlledDiT(base, ControlConfig(**state["control_config"]))
     ctl.control.load_state_dict(state["control"])
     if state.get("lora"):

@@ -193,7 +193,8 @@ class SynthTrainer:
         knowledge = []
         if self.net.control.graph is not None:
             knowledge = self.net.control.knowledge([self._graphs[i] for i in idx])
-        reading = torch.tensor([reading_ids(u.scene_reading) for u in items], dtype=torch.long)
+        vocab = self.control_cfg.reading_vocab
+        reading = torch.tensor([reading_ids(u.scene_reading, vocab) for u in items], dtype=torch.long)
         return {
             "mel": mel,
             "lens": lens,
