@@ -78,3 +78,24 @@ def test_encoders_run_and_feed_cross_attention():
     assert torch.equal(xattn(h, empty), torch.zeros_like(h))
     with pytest.raises(ValueError, match="features must be 8-d"):
         enc(build_emotion_graphs({"scene": np.ones(3)}, []))
+
+
+def test_each_stage_reads_the_previous_stages_node_states():
+    # Authentic-Dubber's graph is progressive: stage k starts from what stage k-1 computed. An earlier
+    # encoder ran the three stages independently, so changing stage 1 changed nothing downstream.
+    torch.manual_seed(0)
+    enc = ProgressiveGraphEncoder(DIMS, dim=16, heads=4)
+    graphs = build_emotion_graphs(_item(False), [_item(), _item()])
+    before = [x.detach().clone() for x in enc(graphs)]
+    with torch.no_grad():
+        for p in enc.stages[0].parameters():
+            p.add_(0.5)
+    after = enc(graphs)
+    assert not torch.allclose(before[0], after[0])
+    assert not torch.allclose(before[1], after[1]) and not torch.allclose(before[2], after[2])
+    # and stage 1 still ignores later stages
+    with torch.no_grad():
+        for p in enc.stages[2].parameters():
+            p.add_(0.5)
+    again = enc(graphs)
+    assert torch.allclose(after[0], again[0]) and torch.allclose(after[1], again[1])

@@ -28,10 +28,13 @@ class StageEncoder(nn.Module):
 
 
 class ProgressiveGraphEncoder(nn.Module):
-    """Projects each node by its modality, then encodes stage k with its own graph attention encoder.
+    """Encodes the three stage graphs progressively, each with its own graph attention encoder.
 
-    ``modality_dims`` gives the feature width of each modality (``scene``, ``face``, ``text``, ``audio``).
-    Returns, per stage, the node embeddings [num_nodes, dim].
+    Stage k holds the nodes of stage k-1 first (in the same order) and adds its own: those shared nodes
+    enter stage k with the states stage k-1 gave them, the new ones with their modality projection.
+    So the direct stage reads what the basic and indirect stages learned, as Authentic-Dubber's
+    progressive graph does. ``modality_dims`` gives the feature width of each modality (``scene``,
+    ``face``, ``text``, ``audio``). Returns, per stage, the node embeddings [num_nodes, dim].
     """
 
     def __init__(self, modality_dims: Mapping[str, int], dim: int = 256, heads: int = 4, layers: int = 2) -> None:
@@ -63,10 +66,20 @@ class ProgressiveGraphEncoder(nn.Module):
 
     def forward(self, graphs: EmotionGraphs) -> list[torch.Tensor]:
         device = next(self.parameters()).device
-        return [
-            enc(self.embed_nodes(g), g.edge_index.to(device))
-            for enc, g in zip(self.stages, graphs.stages, strict=False)
-        ]
+        out: list[torch.Tensor] = []
+        previous = None
+        for enc, g in zip(self.stages, graphs.stages, strict=False):
+            x = self.embed_nodes(g)
+            if previous is not None:
+                shared = previous.num_nodes
+                if not torch.equal(g.modality[:shared], previous.modality) or not torch.equal(
+                    g.source[:shared], previous.source
+                ):
+                    raise ValueError("a stage graph must start with the previous stage's nodes, in order")
+                x = torch.cat([out[-1], x[shared:]], dim=0)
+            out.append(enc(x, g.edge_index.to(device)))
+            previous = g
+        return out
 
 
 def pad_stage_nodes(per_line: Sequence[Sequence[torch.Tensor]]) -> list[tuple[torch.Tensor, torch.Tensor]]:
