@@ -212,3 +212,30 @@ def test_a_branch_trained_on_the_old_vocabulary_is_refused(f5, tmp_path):
     torch.save({"control_config": cfg, "control": ctl.control.state_dict()}, tmp_path / "old.pt")
     with pytest.raises(ModelLoadError, match="earlier reading vocabulary"):
         load_control(tmp_path / "old.pt", f5.model.transformer, torch.device("cpu"))
+
+
+def test_duration_predictor_trains_the_generator_and_sets_the_length_at_inference(tiny, reference):
+    from f5_tts.model.utils import convert_char_to_pinyin, list_str_to_idx
+
+    synth = F5Synthesizer(ckpt=tiny.ckpt, vocoder=tiny.vocoder, model_config=tiny.config, steps=2)
+    natural = synth.synthesize(req("Say it at your own pace.", reference))
+    assert natural.info["duration_source"] == "reference rate"  # base F5: its own estimate
+    ctl = synth.attach_control(ControlConfig(n_blocks=1, video_dim=4, graph_dim=4, reading_dim=8, heads=2))
+    branch = ctl.control
+    branch.train()
+    text = list_str_to_idx(convert_char_to_pinyin(["Say it at your own pace."]), synth.model.vocab_char_map)
+    loss = (branch.log_frames(text, torch.tensor([[1, 2, 3, 4]])) - torch.tensor([4.0])).abs().mean()
+    loss.backward()
+    # the duration loss reaches the generator's own trained parameters (the reading embeddings the
+    # condition embedder uses), not only a side head
+    assert all(emb.weight.grad is not None and emb.weight.grad.abs().sum() > 0 for emb in branch.embed.reading_embed)
+    assert branch.duration.mlp[-1].weight.grad.abs().sum() > 0
+    branch.eval()
+    n_chars = float(np.log1p((text >= 0).sum().item()))  # the predictor adds log(1 + chars) to its output
+    with torch.no_grad():  # make the predictor say 50 frames for this line
+        branch.duration.mlp[-1].weight.zero_()
+        branch.duration.mlp[-1].bias.fill_(float(np.log(50.0)) - n_chars)
+    speech = synth.synthesize(req("Say it at your own pace.", reference))
+    assert speech.info["duration_source"] == "duration predictor" and speech.info["gen_frames"] == 50
+    timed = synth.synthesize(req("Say it at your own pace.", reference, 1.0))
+    assert timed.info["duration_source"] == "requested" and timed.info["gen_frames"] == round(93.75)

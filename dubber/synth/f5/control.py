@@ -157,6 +157,30 @@ class ConditionEmbedder(nn.Module):
         return out
 
 
+class DurationPredictor(nn.Module):
+    """Predicts a line's log mel frames from its text tokens and its scene reading.
+
+    The reading goes through the branch's own reading embeddings (shared with the generator's
+    condition embedder), so the duration loss trains the generator's parameters too; the synthesizer
+    uses the prediction as the line's length when no duration is asked for (a voice-over without a
+    script timing). ``text`` holds token ids with -1 as padding.
+    """
+
+    def __init__(self, n_tokens: int, reading_dim: int, dim: int = 64) -> None:
+        super().__init__()
+        self.tokens = nn.Embedding(n_tokens + 1, dim)
+        self.mlp = nn.Sequential(nn.Linear(dim + reading_dim + 1, dim), nn.SiLU(), nn.Linear(dim, 1))
+
+    def forward(self, text: torch.Tensor, reading: torch.Tensor) -> torch.Tensor:
+        valid = text >= 0
+        emb = self.tokens((text + 1).clamp(min=0)) * valid.unsqueeze(-1)
+        pooled = emb.sum(1) / valid.sum(1, keepdim=True).clamp(min=1)
+        n_chars = valid.sum(1, keepdim=True).float().log1p()
+        return self.mlp(torch.cat([pooled, reading.to(pooled.dtype), n_chars], dim=-1)).squeeze(-1) + n_chars.squeeze(
+            -1
+        )
+
+
 def zero_linear(dim: int) -> nn.Linear:
     layer = nn.Linear(dim, dim)
     nn.init.zeros_(layer.weight)
@@ -181,6 +205,14 @@ class ControlBranch(nn.Module):
         if cfg.graph is not None:
             dims = {m: int(d) for m, d in cfg.graph["dims"].items()}
             self.graph = ProgressiveGraphEncoder(dims, dim=cfg.graph_dim, heads=cfg.heads)
+        self.duration = DurationPredictor(base.text_embed.text_embed.num_embeddings, cfg.reading_dim)
+
+    def log_frames(self, text: torch.Tensor, reading: torch.Tensor | None) -> torch.Tensor:
+        """Predicted log mel frames of each line (see :class:`DurationPredictor`); ``reading`` [b, fields]."""
+        if reading is None:
+            reading = torch.zeros(text.shape[0], len(self.embed.reading_embed), dtype=torch.long, device=text.device)
+        vec = sum(emb(reading[:, i].to(text.device)) for i, emb in enumerate(self.embed.reading_embed))
+        return self.duration(text, vec)
 
     def knowledge(self, graphs: Sequence[EmotionGraphs]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Each line's emotion graphs through the graph encoder, batched per stage (nodes, mask)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,10 @@ from dubber.synth.base import SynthRequest
 from dubber.synth.f5.loading import TARGET_RMS, frames_for
 from evaluator.errors import ConfigError
 from evaluator.media import load_audio
-from evaluator.project import REFERENCE_MAX_S, REFERENCE_MIN_S
+from evaluator.project import REFERENCE_MAX_S, REFERENCE_MIN_S, SceneReading
+
+#: predicts a line's generated frames from its text and scene reading (a trained duration predictor)
+FramePredictor = Callable[[str, SceneReading | None], int]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,7 @@ class Prepared:
     rms: float
     clipped: bool
     guidance: tuple[tuple[str, float], ...]  # (group, scale), sorted: lines batch together when equal
+    duration_source: str = "requested"  # requested | duration predictor | reference rate
 
     @property
     def seed(self) -> int:
@@ -61,9 +66,18 @@ def prompt_text(ref_text: str) -> str:
 
 
 def prepare(
-    model: Any, mel_cfg: dict[str, Any], device: torch.device, index: int, req: SynthRequest, cfg_strength: float
+    model: Any,
+    mel_cfg: dict[str, Any],
+    device: torch.device,
+    index: int,
+    req: SynthRequest,
+    cfg_strength: float,
+    predict_frames: FramePredictor | None = None,
 ) -> Prepared:
-    """Prepare request ``index`` for :func:`dubber.synth.f5.sample.sample` with F5's ``CFM`` ``model``."""
+    """Prepare request ``index`` for :func:`dubber.synth.f5.sample.sample` with F5's ``CFM`` ``model``.
+
+    Without a requested duration the line's length comes from ``predict_frames`` (a trained duration
+    predictor) when given, else from F5's own estimate (the reference's bytes of text per frame)."""
     from f5_tts.model.utils import convert_char_to_pinyin
 
     ref = req.voice
@@ -104,13 +118,17 @@ def prepare(
     ref_frames = ref_mel.shape[0]
     ref_text = prompt_text(transcript)
     tokens = convert_char_to_pinyin([ref_text + req.text.strip()])[0]
+    source = "requested"
     if req.duration is not None:
         if req.duration <= 0:
             raise ConfigError(f"request {index}: duration must be positive, got {req.duration}")
         gen = frames_for(req.duration, sr, hop)
+    elif predict_frames is not None:
+        gen, source = max(1, int(predict_frames(req.text.strip(), req.conditions.reading))), "duration predictor"
     else:  # F5's own estimate: the reference's speaking rate (bytes of text per frame)
         ref_bytes = max(1, len(ref_text.encode("utf-8")))
         gen = max(1, int(ref_frames / ref_bytes * len(req.text.strip().encode("utf-8"))))
+        source = "reference rate"
     guidance = {"text": cfg_strength, **req.conditions.guidance.scales()}
     return Prepared(
         index=index,
@@ -122,4 +140,5 @@ def prepare(
         rms=rms,
         clipped=clipped,
         guidance=tuple(sorted(guidance.items())),
+        duration_source=source,
     )

@@ -190,7 +190,8 @@ class F5Synthesizer(Synthesizer):
             if not self.supports(req.lang):
                 raise ConfigError(f"f5 ({self.model_config}) does not speak {req.lang!r}; it speaks {self.languages()}")
         model, mel = self.model, self.mel
-        prepared = [prepare(model, mel, self.device, i, r, self.cfg_strength) for i, r in enumerate(requests)]
+        predict = self.predict_frames if self._control is not None else None
+        prepared = [prepare(model, mel, self.device, i, r, self.cfg_strength, predict) for i, r in enumerate(requests)]
         order = sorted(prepared, key=lambda p: (p.guidance, p.total))
         results: list[Speech | None] = [None] * len(requests)
         start = 0
@@ -206,6 +207,21 @@ class F5Synthesizer(Synthesizer):
             for p, speech in zip(group, self._run_batch(group), strict=True):
                 results[p.index] = speech
         return [s for s in results if s is not None]
+
+    def predict_frames(self, text: str, reading: Any) -> int:
+        """Generated frames of ``text`` from the control branch's trained duration predictor."""
+        from f5_tts.model.utils import convert_char_to_pinyin, list_str_to_idx
+
+        from dubber.synth.f5.control import reading_ids
+
+        ctl = self._control
+        if ctl is None:
+            raise ConfigError("the duration predictor is part of a control branch; none is loaded")
+        ids = list_str_to_idx(convert_char_to_pinyin([text]), self.model.vocab_char_map).to(self.device)
+        reading_t = torch.tensor([reading_ids(reading, ctl.cfg.reading_vocab)], device=self.device)
+        with torch.inference_mode():
+            log_frames = ctl.control.log_frames(ids, reading_t)
+        return max(1, int(round(float(log_frames.exp()))))
 
     def _run_batch(self, group: list[Prepared]) -> list[Speech]:
         from dubber.synth.f5.sample import SampleOptions, sample
@@ -246,6 +262,7 @@ class F5Synthesizer(Synthesizer):
                     "gen_frames": total - p.ref_frames,
                     "total_frames": total,
                     "reference_clipped": p.clipped,
+                    "duration_source": p.duration_source,
                     "control": self._control is not None,
                 }
                 if self._featurizer is not None:

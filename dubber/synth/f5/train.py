@@ -1,5 +1,9 @@
 """Train the F5 control branch: conditional flow matching plus a duration loss.
 
+The duration loss trains the branch's duration predictor (:class:`dubber.synth.f5.control.DurationPredictor`,
+L1 on log mel frames), which reads the generator's reading embeddings, so its gradient reaches the
+generator too; at inference it sets a line's length when no duration is asked for.
+
 The base F5 is frozen by default (``mode="control"``); ``mode="lora"`` adds LoRA adapters (peft) to
 the base attention, ``mode="full"`` trains the base too. On CUDA, bf16 autocast; gradient
 accumulation everywhere. ``out/last.pt`` is written atomically every ``save_every`` updates and at
@@ -62,24 +66,6 @@ class SynthTrainConfig:
     graph_options: dict[str, Any] = field(default_factory=dict)
 
 
-class DurationHead(nn.Module):
-    """Predicts log speech frames from the text tokens and the scene reading (for lines with no slot)."""
-
-    def __init__(self, vocab_size: int, dim: int = 64) -> None:
-        super().__init__()
-        self.embed = nn.Embedding(vocab_size + 1, dim)
-        self.reading = nn.Embedding(16, dim)
-        self.mlp = nn.Sequential(nn.Linear(dim + 1, dim), nn.SiLU(), nn.Linear(dim, 1))
-
-    def forward(self, text: torch.Tensor, reading: torch.Tensor) -> torch.Tensor:
-        valid = text >= 0
-        emb = self.embed((text + 1).clamp(min=0)) * valid.unsqueeze(-1)
-        pooled = emb.sum(1) / valid.sum(1, keepdim=True).clamp(min=1)
-        pooled = pooled + self.reading(reading.clamp(max=15)).mean(1)
-        n_chars = valid.sum(1, keepdim=True).float().log1p()
-        return self.mlp(torch.cat([pooled, n_chars], dim=-1)).squeeze(-1) + n_chars.squeeze(-1)
-
-
 def clip_width(clip: str | Path) -> int:
     """Feature width of a CLIP vision model (reads its config only)."""
     from transformers import CLIPVisionConfig
@@ -120,8 +106,7 @@ class SynthTrainer:
             self.lora_cfg = {"r": cfg.lora_rank, "lora_alpha": cfg.lora_rank, "target_modules": LORA_TARGETS}
             inject_adapter_in_model(LoraConfig(**self.lora_cfg), base)
         self.net = ControlledDiT(base, self.control_cfg).to(self.device)
-        self.duration = DurationHead(len(self.model.vocab_char_map)).to(self.device)
-        params = [p for p in list(self.net.parameters()) + list(self.duration.parameters()) if p.requires_grad]
+        params = [p for p in self.net.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr)
         self.step_count = 0
         self._rng = random.Random(cfg.seed)
@@ -234,14 +219,13 @@ class SynthTrainer:
                 drop_text=drop_text,
             )
             fm = F.mse_loss(pred.float(), (x1 - x0).float(), reduction="none")[span].mean()
-            dur = F.l1_loss(self.duration(text, batch["reading"]), lens.float().log())
+            dur = F.l1_loss(self.net.control.log_frames(text, batch["reading"]), lens.float().log())
         return fm, dur
 
     # -- public ---------------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
         """One optimiser update (``grad_accum`` micro-batches)."""
         self.net.train()
-        self.duration.train()
         self.optimizer.zero_grad(set_to_none=True)
         fm_sum = dur_sum = 0.0
         for _ in range(self.cfg.grad_accum):
@@ -261,7 +245,6 @@ class SynthTrainer:
     def loss(self, seed: int = 1234) -> dict[str, float]:
         """Loss on the whole dataset with fixed noise, times, masks and no dropout (comparable across steps)."""
         self.net.eval()
-        self.duration.eval()
         state = random.getstate()
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(seed)
@@ -276,7 +259,6 @@ class SynthTrainer:
         state: dict[str, Any] = {
             "control_config": self.control_cfg.to_dict(),
             "control": self.net.control.state_dict(),
-            "duration_head": self.duration.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "step": self.step_count,
             "train_config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self.cfg).items()},
@@ -300,7 +282,6 @@ class SynthTrainer:
         if state.get("control_config") != self.control_cfg.to_dict():
             raise ConfigError(f"{last}: was trained with another control config", hint="use a new --out directory")
         self.net.control.load_state_dict(state["control"])
-        self.duration.load_state_dict(state["duration_head"])
         if "lora" in state:
             self.model.transformer.load_state_dict(state["lora"]["state"], strict=False)
         if "base_delta" in state:
