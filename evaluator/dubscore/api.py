@@ -14,7 +14,7 @@ import numpy as np
 from evaluator.dubscore.checkpoint import DubScoreCheckpoint, load_checkpoint, save_checkpoint
 from evaluator.dubscore.data import clip_features, default_cache_dir, label_column, load_clips, metric_matrix
 from evaluator.dubscore.features import FeatureTable
-from evaluator.dubscore.proxy import DEFAULT_ANCHORS, ProxyWeights
+from evaluator.dubscore.proxy import ProxyWeights
 from evaluator.dubscore.training import (
     TrainConfig,
     ablation,
@@ -27,6 +27,7 @@ from evaluator.dubscore.training import (
 from evaluator.errors import ConfigError
 from evaluator.fileio import json_safe, write_json
 from evaluator.metrics.item import ScoreItem
+from evaluator.metrics.presets import anchored_metrics, anchors
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def stage_labels(
         raise ConfigError(f"unknown stage {stage!r}", hint="use --stage proxy or --stage human")
     if rows and "proxy_mos" in rows[0]:
         return label_column(rows, "proxy_mos", data), "proxy MOS (proxy_mos column)"
-    names = proxy.names if proxy else [n for n in DEFAULT_ANCHORS if rows and n in rows[0]]
+    names = proxy.names if proxy else [n for n in anchored_metrics() if rows and n in rows[0]]
     if not names:
         raise ConfigError(
             f"{data}: stage proxy needs a proxy_mos column or metric columns (wer, dnsmos_ovrl, ...)",
@@ -303,12 +304,14 @@ def proxy_for_rows(rows: dict[str, dict[str, Any]], weights: ProxyWeights | None
     """``proxy_mos`` for ``dubkit score`` rows: learned weights if given, else equal weights (uncalibrated)."""
     out: dict[str, dict[str, Any]] = {}
     for rid, row in rows.items():
-        have = [n for n, m in row.get("metrics", {}).items() if m.get("value") is not None]
+        metrics = row.get("metrics", {})
+        have = [n for n, m in metrics.items() if m.get("value") is not None]
         if weights is None:
-            names = [n for n in have if n in DEFAULT_ANCHORS]
+            backends = {n: str(metrics[n].get("backend")) for n in have}
+            names = [n for n in have if anchors(n, backends[n]) is not None]
             if not names:
                 continue
-            w = ProxyWeights.equal(names)
+            w = ProxyWeights.equal(names, backends)
         else:
             w = weights
         x = metric_matrix([row], w.names)

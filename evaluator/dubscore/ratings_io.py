@@ -54,10 +54,10 @@ def condition_features(rows: list[dict[str, Any]], names: list[str]) -> np.ndarr
 def propose_from_scores(
     scores: str | os.PathLike[str], mos: dict[str, dict[str, float]], budget: int, *, seed: int = 0
 ) -> list[str]:
-    from evaluator.dubscore.proxy import DEFAULT_ANCHORS
+    from evaluator.metrics.presets import anchored_metrics
 
     rows = read_score_rows(scores)
-    names = _metric_names(rows, list(DEFAULT_ANCHORS))
+    names = _metric_names(rows, anchored_metrics())
     if not names:
         raise ConfigError(f"{scores}: no metric values to choose by", hint="run `dubkit score` with metrics first")
     x = metric_matrix(rows, names)

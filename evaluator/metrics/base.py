@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from evaluator.errors import ConfigError, DubkitError
 from evaluator.metrics.item import ScoreItem
-from evaluator.metrics.presets import preset
+from evaluator.metrics.presets import anchors, preset
 from evaluator.metrics.spec import MetricSpec, MetricValue, SkipMetric
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ class MetricFamily(ABC):
             min_duration_s=float(p.get("min_duration_s", 0.0)),
             target=None if p.get("target") is None else float(p["target"]),
             target_distance=str(p.get("target_distance", "abs")),
+            anchors=anchors(name, b.name),
         )
 
     # -- scoring -------------------------------------------------------------------------------------

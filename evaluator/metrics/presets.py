@@ -1,4 +1,10 @@
-"""Metric presets (descriptions, inputs, direction, range), read from the package data file presets.yaml."""
+"""Metric presets (descriptions, inputs, direction, range, anchors), read from the package data file presets.yaml.
+
+>>> anchors("wer")
+(1.0, 0.0)
+>>> anchors("spk_sim", "resemblyzer"), anchors("spk_sim", "wavlm-sv")
+((0.5, 0.9), None)
+"""
 
 from __future__ import annotations
 
@@ -22,3 +28,33 @@ def preset(name: str) -> dict[str, Any]:
         return all_presets()[name]
     except KeyError:
         raise ConfigError(f"unknown metric {name!r}") from None
+
+
+def _pair(name: str, value: Any) -> tuple[float, float]:
+    try:
+        bad, good = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"metric {name}: anchors must be [bad, good], got {value!r}") from None
+    if bad == good:
+        raise ConfigError(f"metric {name}: anchors {value!r} are equal", hint="give two different values")
+    return bad, good
+
+
+def anchors(name: str, backend: str | None = None) -> tuple[float, float] | None:
+    """The (bad, good) anchors of metric ``name`` (presets.yaml): the values that normalise to 0 and 1.
+
+    Anchors given per backend apply to that backend only: another backend gets None; ``backend=None``
+    (a metric column whose backend is not known) takes the first backend's, the offline default's."""
+    value = preset(name).get("anchors")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if backend is None:
+            return _pair(name, next(iter(value.values())))
+        return _pair(name, value[backend]) if backend in value else None
+    return _pair(name, value)
+
+
+def anchored_metrics() -> list[str]:
+    """The metrics with anchors, in preset order (the uncalibrated proxy MOS uses these)."""
+    return [n for n, p in all_presets().items() if p.get("anchors") is not None]
