@@ -140,7 +140,9 @@ def compare(systems: tuple[str, ...], out: Path, kind: str, as_json: bool) -> No
 
     table = run_compare(load_systems(list(systems)), out, kind=kind)
     if as_json:
-        click.echo(json.dumps(table, ensure_ascii=False, default=str))
+        from evaluator.fileio import json_safe
+
+        click.echo(json.dumps(json_safe(table), ensure_ascii=False, allow_nan=False))
         return
     click.echo((out / "leaderboard.md").read_text(encoding="utf-8"))
     click.echo(f"wrote {', '.join(table['files'])}")

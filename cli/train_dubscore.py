@@ -128,7 +128,9 @@ def dubscore(
         for b in bars.values():
             b.close()
     if as_json:
-        click.echo(json.dumps(report, default=float))
+        from evaluator.fileio import json_safe
+
+        click.echo(json.dumps(json_safe(report), allow_nan=False))
         return
     click.echo(f"{report['clips']} clips, stage {stage}, labels: {report['labels']}")
     if report["ensemble"] > 1:
