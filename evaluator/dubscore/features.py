@@ -86,6 +86,15 @@ def parse_modalities(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(m for m in MODALITIES if m in parts)
 
 
+def model_cues(profile: str) -> list[str]:
+    """The cues of ``profile`` whose encoder model can be chosen (``models`` of :func:`build_cues`)."""
+    import inspect
+
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown DubScore profile {profile!r}", hint=f"choose one of {', '.join(PROFILES)}")
+    return [n for n in PROFILES[profile] if "model" in inspect.signature(CUES.get(n).__init__).parameters]
+
+
 def build_cues(
     profile: str = "offline",
     modalities: Sequence[str] = MODALITIES,
@@ -96,6 +105,10 @@ def build_cues(
     if profile not in PROFILES:
         raise ConfigError(f"unknown DubScore profile {profile!r}", hint=f"choose one of {', '.join(PROFILES)}")
     models = dict(models or {})
+    if models:
+        from evaluator.options import Option, check_options
+
+        check_options(models, [Option(n) for n in model_cues(profile)], what=f"the {profile} profile's cue models")
     chosen = list(names) if names is not None else [c for c in PROFILES[profile] if CUE_MODALITY[c] in modalities]
     cues = []
     for name in chosen:

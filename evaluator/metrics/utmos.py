@@ -20,6 +20,7 @@ from evaluator.metrics.spec import MetricSpec
 
 class UTMOS22Backend(MetricBackend):
     name = "utmos22-strong"
+    option_prefix = "utmos"  # utmos_model=DIR
     offline = False
     sample_rate = 16000
 
