@@ -241,7 +241,7 @@ def extract_features(
             if c.applies(item):
                 out[c.name][i] = cache.get(item, c)
                 present[c.name][i] = True
-        item._cache.clear()
+        item.release()
         if progress is not None:
             progress(i + 1)
     return FeatureTable([it.id for it in items], out, present, {c.name: c.encoder_id for c in cues}, profile)

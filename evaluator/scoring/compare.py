@@ -23,6 +23,7 @@ import numpy as np
 from evaluator.errors import ConfigError
 from evaluator.fileio import atomic_path, write_text
 from evaluator.metrics.spec import badness
+from evaluator.scoring.rows import read_rows
 from evaluator.scoring.summary import mean_ci
 
 MIN_PAIRS = 6
@@ -60,10 +61,7 @@ def load_systems(args: list[str]) -> dict[str, Path]:
 
 def _values(d: Path, kind: str) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     per_metric: dict[str, dict[str, float]] = {}
-    for raw in (d / "scores.jsonl").read_text(encoding="utf-8").splitlines():
-        if not raw.strip():
-            continue
-        row = json.loads(raw)
+    for row in read_rows(d / "scores.jsonl").values():
         if row.get("kind", "clip") != kind:
             continue
         for name, m in row.get("metrics", {}).items():
