@@ -85,7 +85,6 @@ def dubscore(
     from evaluator.dubscore.api import train_from_csv
     from evaluator.dubscore.features import model_cues, parse_modalities
     from evaluator.dubscore.training import TrainConfig
-    from evaluator.errors import ConfigError
     from evaluator.options import Option
 
     models = parse_key_values(encoder_models, flag="--encoder-model", declared=[Option(c) for c in model_cues(profile)],
@@ -116,8 +115,6 @@ def dubscore(
                                 cues=[c.strip() for c in cues.split(",") if c.strip()] or None,
                                 finetune_encoders=finetune_encoders, lora_rank=lora_rank,
                                 rehearse=rehearse)  # fmt: skip
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
     finally:
         for b in bars.values():
             b.close()

@@ -65,7 +65,8 @@ class TransformersSceneReader(SceneReader):
         if not (self.model_dir / "config.json").is_file():
             raise ModelLoadError(
                 f"{self.model_dir}: not a model directory (no config.json)",
-                hint="download Qwen/Qwen2.5-VL-7B-Instruct to a local directory and pass it with --cot-model",
+                hint="download Qwen/Qwen2.5-VL-7B-Instruct to a local directory and pass it as model_dir",
+                param="model_dir",
             )
         processor = load_vlm_processor(self.model_dir)
         try:

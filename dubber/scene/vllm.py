@@ -77,9 +77,11 @@ class VLLMSceneReader(SceneReader):
         max_width: int = 448,
     ) -> None:
         if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--cot-url {url!r} is not an http(s) URL", hint="e.g. http://localhost:8000/v1")
+            raise ConfigError(f"url {url!r} is not an http(s) URL", hint="e.g. http://localhost:8000/v1", param="url")
         if concurrency < 1 or retries < 0 or timeout <= 0:
-            raise ConfigError("concurrency must be >= 1, retries >= 0 and timeout > 0")
+            raise ConfigError(
+                "concurrency must be >= 1, retries >= 0 and timeout > 0", param=("concurrency", "retries", "timeout")
+            )
         self.url = url.rstrip("/")
         self.model = model
         self.mode = mode

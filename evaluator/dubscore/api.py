@@ -49,7 +49,7 @@ def stage_labels(
     if stage == "human":
         return label_column(rows, "mos", data), "human MOS (mos column)"
     if stage != "proxy":
-        raise ConfigError(f"unknown stage {stage!r}", hint="use --stage proxy or --stage human")
+        raise ConfigError(f"unknown stage {stage!r}", hint="use stage proxy or human", param="stage")
     if rows and "proxy_mos" in rows[0]:
         return label_column(rows, "proxy_mos", data), "proxy MOS (proxy_mos column)"
     names = proxy.names if proxy else [n for n in anchored_metrics() if rows and n in rows[0]]
@@ -70,7 +70,7 @@ def rehearsal_labels(
     mos = label_column(rows, "mos", data, allow_empty=True)
     rated = np.isfinite(mos)
     if not rated.any():
-        raise ConfigError(f"{data}: --rehearse needs at least one rated clip (a filled mos cell)")
+        raise ConfigError(f"{data}: rehearse needs at least one rated clip (a filled mos cell)", param="rehearse")
     y_proxy, proxy_source = stage_labels(rows, "proxy", data, proxy)
     y = np.where(rated, mos, y_proxy)
     return y, f"human MOS ({int(rated.sum())} clips) + {proxy_source} for the {int((~rated).sum())} unrated"
@@ -119,7 +119,11 @@ def train_from_csv(
     items, rows = load_clips(data)
     proxy = ProxyWeights.load(proxy_weights) if proxy_weights else None
     if rehearse and stage != "human":
-        raise ConfigError("--rehearse is for --stage human", hint="add --stage human --init STAGE1_CHECKPOINT")
+        raise ConfigError(
+            "rehearse is for stage human",
+            hint="use stage human and init STAGE1_CHECKPOINT",
+            param=("rehearse", "stage", "init"),
+        )
     y, label_source = stage_labels(rows, stage, data, proxy, rehearse)
     init_ckpt = None
     cue_names: Sequence[str] | None = list(cues) if cues else None
@@ -127,7 +131,9 @@ def train_from_csv(
         init_ckpt = load_checkpoint(init)
         if init_ckpt.info["head"] != cfg.head:
             raise ConfigError(
-                f"{init}: a {init_ckpt.info['head']} checkpoint", hint=f"use --head {init_ckpt.info['head']}"
+                f"{init}: a {init_ckpt.info['head']} checkpoint",
+                hint=f"use head {init_ckpt.info['head']}",
+                param="head",
             )
         profile, models = init_ckpt.info["profile"], init_ckpt.info.get("models") or {}
         cue_names = list(init_ckpt.encoder_ids)

@@ -38,14 +38,15 @@ LORA_CUES = ("wav2vec2", "timesformer", "face_expression")
 
 
 def check_finetune(profile: str, rank: int) -> None:
-    """Refuse ``--finetune-encoders`` where it cannot run, with the reason."""
+    """Refuse encoder fine-tuning where it cannot run, with the reason."""
     if profile != "paper":
         raise ConfigError(
-            "--finetune-encoders needs --profile paper (the offline encoders are not transformers)",
-            hint="add --profile paper with local model directories, or drop --finetune-encoders",
+            "finetune_encoders needs profile paper (the offline encoders are not transformers)",
+            hint="use profile paper with local model directories, or drop finetune_encoders",
+            param=("finetune_encoders", "profile"),
         )
     if rank < 1:
-        raise ConfigError(f"--lora-rank must be >= 1, got {rank}")
+        raise ConfigError(f"lora_rank must be >= 1, got {rank}", param="lora_rank")
 
 
 def lora_cues(cues: Sequence[Any]) -> list[Any]:
@@ -120,8 +121,9 @@ def finetune_end_to_end(
     adapt = [c for c in lora_cues(cues) if c.name in members[0].cue_dims]
     if not adapt:
         raise ConfigError(
-            "--finetune-encoders: none of the cues in use has a transformer encoder",
-            hint=f"include one of {', '.join(LORA_CUES)} (--profile paper, modalities A or V)",
+            "finetune_encoders: none of the cues in use has a transformer encoder",
+            hint=f"include one of {', '.join(LORA_CUES)} (profile paper, modalities A or V)",
+            param=("finetune_encoders", "profile", "modalities"),
         )
     torch.manual_seed(cfg.seed)
     lora = {c.name: dict(resume[c.name]) if c.name in resume else add_adapters(c, rank) for c in adapt}

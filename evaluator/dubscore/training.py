@@ -76,7 +76,9 @@ def network_kwargs(cfg: TrainConfig) -> dict[str, Any]:
 def new_model(table: FeatureTable, cfg: TrainConfig) -> _Base:
     t = table.select(cfg.modalities)
     if not t.cues:
-        raise ConfigError(f"no cues for modalities {','.join(cfg.modalities)}", hint="check --modalities")
+        raise ConfigError(
+            f"no cues for modalities {','.join(cfg.modalities)}", hint="check modalities", param="modalities"
+        )
     dims = {c: v.shape[1] for c, v in t.cues.items()}
     return build_network(cfg.head, dims, t.modality, **network_kwargs(cfg))
 
@@ -227,35 +229,35 @@ def interval(mean: np.ndarray, mc_std: np.ndarray, sigma_res: float, coverage: f
     return mean - half, mean + half
 
 
-#: (field, CLI option, test, what the value must be, hint) for :func:`check_config`
-_CHECKS: tuple[tuple[str, str, Callable[[Any], bool], str, str], ...] = (
-    ("epochs", "--epochs", lambda v: v >= 1, ">= 1", ""),
-    ("lr", "--lr", lambda v: v > 0, "> 0", ""),
-    ("batch_size", "--batch-size", lambda v: v >= 2, ">= 2", "batches of one clip are skipped"),
-    ("dropout", "--dropout", lambda v: 0 <= v < 1, "in [0, 1)", ""),
-    ("weight_decay", "--weight-decay", lambda v: v >= 0, ">= 0", ""),
-    ("pca_dims", "--pca-dims", lambda v: v >= 0, ">= 0", "0 turns PCA off"),
-    ("val_fraction", "--val-fraction", lambda v: 0 <= v < 1, "in [0, 1)", "0 turns early stopping off"),
-    ("patience", "--patience", lambda v: v >= 1, ">= 1", ""),
-    ("ensemble", "--ensemble", lambda v: v >= 1, ">= 1", "1 trains a single model"),
-    ("mc_samples", "--mc-samples", lambda v: v >= 0, ">= 0", "0 turns MC dropout off"),
-    ("coverage", "--coverage", lambda v: 0 < v < 1, "in (0, 1)", "e.g. 0.9 for 90% intervals"),
-    ("quantile_dims", "--quantile-dims", lambda v: v >= 0, ">= 0", "0 standardises every cue"),
-    ("rank_weight", "--rank-weight", lambda v: v >= 0, ">= 0", "0 turns the ranking loss off"),
+#: (field, test, what the value must be, hint) for :func:`check_config`
+_CHECKS: tuple[tuple[str, Callable[[Any], bool], str, str], ...] = (
+    ("epochs", lambda v: v >= 1, ">= 1", ""),
+    ("lr", lambda v: v > 0, "> 0", ""),
+    ("batch_size", lambda v: v >= 2, ">= 2", "batches of one clip are skipped"),
+    ("dropout", lambda v: 0 <= v < 1, "in [0, 1)", ""),
+    ("weight_decay", lambda v: v >= 0, ">= 0", ""),
+    ("pca_dims", lambda v: v >= 0, ">= 0", "0 turns PCA off"),
+    ("val_fraction", lambda v: 0 <= v < 1, "in [0, 1)", "0 turns early stopping off"),
+    ("patience", lambda v: v >= 1, ">= 1", ""),
+    ("ensemble", lambda v: v >= 1, ">= 1", "1 trains a single model"),
+    ("mc_samples", lambda v: v >= 0, ">= 0", "0 turns MC dropout off"),
+    ("coverage", lambda v: 0 < v < 1, "in (0, 1)", "e.g. 0.9 for 90% intervals"),
+    ("quantile_dims", lambda v: v >= 0, ">= 0", "0 standardises every cue"),
+    ("rank_weight", lambda v: v >= 0, ">= 0", "0 turns the ranking loss off"),
 )
 
 
 def check_config(cfg: TrainConfig) -> None:
-    """Refuse out-of-range training options with one line naming the option (``ConfigError``)."""
-    for name, option, ok, want, hint in _CHECKS:
+    """Refuse out-of-range training options with one line naming the field (``ConfigError``)."""
+    for name, ok, want, hint in _CHECKS:
         value = getattr(cfg, name)
         if not ok(value):
-            raise ConfigError(f"{option} must be {want}, got {value}", hint=hint or None)
+            raise ConfigError(f"{name} must be {want}, got {value}", hint=hint or None, param=name)
 
 
 def kfold_indices(n: int, folds: int, seed: int) -> list[np.ndarray]:
     if folds < 2 or folds > n:
-        raise ConfigError(f"--folds {folds} with {n} clips", hint="use 2 <= folds <= number of clips")
+        raise ConfigError(f"folds={folds} with {n} clips", hint="use 2 <= folds <= number of clips", param="folds")
     perm = np.random.default_rng(seed).permutation(n)
     return [np.sort(perm[k::folds]) for k in range(folds)]
 

@@ -153,7 +153,7 @@ class AVSyncMetrics(MetricFamily):
         provides = self.backend.provides  # type: ignore[attr-defined]
         out: dict[str, Any] = {
             n: SkipMetric(
-                f"{n} needs the syncnet backend (--backend av_sync=syncnet --metric-option syncnet_model=PATH)"
+                f"{n} needs the syncnet backend (backend av_sync=syncnet with the metric option syncnet_model=PATH)"
             )
             for n in names
             if n not in provides

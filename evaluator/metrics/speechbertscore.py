@@ -30,7 +30,7 @@ from evaluator.errors import ConfigError, MissingDependencyError, ModelLoadError
 DEFAULT_MODEL = "microsoft/wavlm-large"
 DEFAULT_LAYER = 14
 SAMPLE_RATE = 16000
-OPTION_HINT = "pass --metric-option speechbertscore_model=DIR (a local HuBERT/WavLM/mHuBERT directory or hub id)"
+OPTION_HINT = "give the metric option speechbertscore_model=DIR (a local HuBERT/WavLM/mHuBERT directory or hub id)"
 
 
 def bert_score(generated: np.ndarray, reference: np.ndarray) -> tuple[float, float, float]:
@@ -82,7 +82,7 @@ class SpeechBERTScorer:
         if self.layer is not None and not 0 <= self.layer <= n_layers:
             raise ConfigError(
                 f"speechbertscore layer {self.layer} is out of range for {self.model_id}",
-                hint=f"choose 0..{n_layers} with --metric-option speechbertscore_layer=N",
+                hint=f"choose 0..{n_layers} with the metric option speechbertscore_layer=N",
             )
         device = self.device if self.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         return net.to(device).eval()

@@ -183,7 +183,7 @@ class TranscriptMetrics(MetricFamily):
         langs = self.backend.asr.languages()  # type: ignore[attr-defined]
         lang = (item.lang or "en").split("-")[0]
         if langs and lang not in langs:
-            return f"{self.backend_name} does not transcribe {lang!r}; use --asr faster-whisper"
+            return f"{self.backend_name} does not transcribe {lang!r}; use the transcript backend faster-whisper"
         return None
 
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ class UTMOSMetrics(MetricFamily):
 
     def missing(self, item: ScoreItem, spec: MetricSpec) -> str | None:
         if not self.backend.available():
-            return "no UTMOS weights here: pass --metric-option utmos_model=DIR (a SpeechMOS hub checkout)"
+            return "no UTMOS weights here: give the metric option utmos_model=DIR (a SpeechMOS hub checkout)"
         return super().missing(item, spec)
 
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:

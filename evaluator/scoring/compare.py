@@ -52,7 +52,8 @@ def load_systems(args: list[str]) -> dict[str, Path]:
     for name, d in systems.items():
         if not (d / "scores.jsonl").is_file():
             raise ConfigError(
-                f"{d}: no scores.jsonl for system {name!r}", hint="run `dubkit score ... --out DIR` first"
+                f"{d}: no scores.jsonl for system {name!r}",
+                hint="score the system into that directory first (dubkit score)",
             )
     if len(systems) < 2:
         raise ConfigError("compare needs at least two systems")
@@ -106,7 +107,7 @@ def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip"
     metrics = [m for m in specs if any(m in data[s] for s in systems)]
     metrics += sorted({m for s in systems for m in data[s]} - set(metrics))
     if not metrics:
-        raise ConfigError(f"no {kind} scores to compare", hint="try --kind line or --kind clip")
+        raise ConfigError(f"no {kind} scores to compare", hint="try kind line or clip", param="kind")
     table: dict[str, Any] = {"kind": kind, "systems": list(systems), "metrics": {}}
     for m in metrics:
         rank = _ranking(m, specs.get(m, {}))

@@ -79,7 +79,9 @@ class RowLog:
         try:
             self._fh: TextIO | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         except OSError as exc:
-            raise OutputError(f"{self.path}: cannot append ({exc.strerror})", hint="choose a writable --out") from None
+            raise OutputError(
+                f"{self.path}: cannot append ({exc.strerror})", hint="choose a writable output directory"
+            ) from None
 
     def append(self, row: dict[str, Any]) -> None:
         if self._fh is None:
