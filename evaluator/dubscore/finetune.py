@@ -26,7 +26,7 @@ import torch
 
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.losses import head_loss
-from evaluator.dubscore.network import _Base
+from evaluator.dubscore.network import FusionNetwork
 from evaluator.dubscore.training import TrainConfig, tensors, to_unit
 from evaluator.errors import ConfigError
 from evaluator.metrics.item import ScoreItem
@@ -96,7 +96,7 @@ def apply_adapters(cues: Sequence[Any], adapters: dict[str, dict[str, torch.Tens
 
 
 def finetune_end_to_end(
-    model: _Base | Sequence[_Base],
+    model: FusionNetwork | Sequence[FusionNetwork],
     items: Sequence[ScoreItem],
     table: FeatureTable,
     y: np.ndarray,
@@ -116,7 +116,7 @@ def finetune_end_to_end(
     weights, the other transformer cues get new rank-``rank`` adapters. Returns the adapter weights and
     LoRA settings per cue; the adapted cues keep their adapters (eval mode).
     """
-    members = [model] if isinstance(model, _Base) else list(model)
+    members = [model] if isinstance(model, FusionNetwork) else list(model)
     resume = resume or {}
     adapt = [c for c in lora_cues(cues) if c.name in members[0].cue_dims]
     if not adapt:

@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from evaluator.dubscore.cues import CueEncoder, ScriptCue, TranscriptCue, _cos, _frames
+from evaluator.dubscore.cues import CueEncoder, ScriptCue, TranscriptCue, video_frames
 from evaluator.errors import MissingDependencyError, ModelLoadError
 from evaluator.metrics.item import ScoreItem
+from evaluator.metrics.speaker import cosine
 
 DEFAULT_MODELS = {
     "wav2vec2": "facebook/wav2vec2-base",
@@ -140,7 +141,7 @@ class TimeSformerCue(_TransformersCue):
         import torch
 
         cfg = self.module.config
-        frames = _frames(item, fps=8.0)
+        frames = video_frames(item, fps=8.0)
         if len(frames) == 0:
             frames = np.zeros((1, cfg.image_size, cfg.image_size, 3), np.uint8)
         idx = np.linspace(0, len(frames) - 1, cfg.num_frames).round().astype(int)
@@ -174,7 +175,7 @@ class FaceExpressionCue(_TransformersCue):
         cfg = self.module.config
         size = (cfg.image_size, cfg.image_size)
         crops = []
-        for frame in _frames(item):
+        for frame in video_frames(item):
             boxes = self._faces.detect(frame)
             if boxes:
                 b = boxes[0]
@@ -236,7 +237,7 @@ class EcapaCue(CueEncoder):
 
     def encode(self, item: ScoreItem) -> np.ndarray:
         emb = self._embed(item.audio(16000))
-        sim = _cos(emb, self._embed(item.voice(16000))) if item.has("voice|reference") else 0.0
+        sim = cosine(emb, self._embed(item.voice(16000))) if item.has("voice|reference") else 0.0
         return np.concatenate([emb, [sim]]).astype(np.float32)
 
     def unload(self) -> None:

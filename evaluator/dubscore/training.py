@@ -19,7 +19,7 @@ import torch
 
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.losses import agreement, head_loss
-from evaluator.dubscore.network import QUANTILE_LEVELS, _Base, build_network
+from evaluator.dubscore.network import QUANTILE_LEVELS, FusionNetwork, build_network
 from evaluator.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def network_kwargs(cfg: TrainConfig) -> dict[str, Any]:
     return kw
 
 
-def new_model(table: FeatureTable, cfg: TrainConfig) -> _Base:
+def new_model(table: FeatureTable, cfg: TrainConfig) -> FusionNetwork:
     t = table.select(cfg.modalities)
     if not t.cues:
         raise ConfigError(
@@ -83,7 +83,7 @@ def new_model(table: FeatureTable, cfg: TrainConfig) -> _Base:
     return build_network(cfg.head, dims, t.modality, **network_kwargs(cfg))
 
 
-def _normalise(model: _Base, table: FeatureTable) -> None:
+def _normalise(model: FusionNetwork, table: FeatureTable) -> None:
     """Per-cue standardisation (and PCA basis for reduced cues) from the training rows only."""
     mean, std, basis, grid = {}, {}, {}, {}
     for c in model.cue_dims:
@@ -120,9 +120,9 @@ def fit(
     y: np.ndarray,
     cfg: TrainConfig,
     *,
-    init: _Base | None = None,
+    init: FusionNetwork | None = None,
     progress: Callable[[int, float], None] | None = None,
-) -> _Base:
+) -> FusionNetwork:
     """Train a head on ``table`` (cues of ``cfg.modalities``) against MOS-scale labels ``y``."""
     torch.manual_seed(cfg.seed)
     t = table.select(cfg.modalities)
@@ -177,9 +177,9 @@ def fit_ensemble(
     y: np.ndarray,
     cfg: TrainConfig,
     *,
-    init: Sequence[_Base] | _Base | None = None,
+    init: Sequence[FusionNetwork] | FusionNetwork | None = None,
     progress: Callable[[int, int, float], None] | None = None,
-) -> list[_Base]:
+) -> list[FusionNetwork]:
     """``cfg.ensemble`` members trained with seeds ``cfg.seed + 1000 * i`` (member i fine-tunes ``init[i % len]``).
 
     ``progress(member, epoch, loss)`` follows the training of each member in turn."""
@@ -192,7 +192,7 @@ def fit_ensemble(
 
 
 def predict_ensemble(
-    models: Sequence[_Base], table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0
+    models: Sequence[FusionNetwork], table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean MOS-scale prediction of the members and their spread (standard deviation).
 
@@ -204,7 +204,9 @@ def predict_ensemble(
 
 
 @torch.no_grad()
-def predict(model: _Base, table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    model: FusionNetwork, table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """MOS-scale predictions and their MC-dropout standard deviation (zeros when ``mc_samples`` is 0)."""
     feats, present = tensors(table.select(list(model.modalities)))
     model.eval()
@@ -267,7 +269,7 @@ def cross_validate(
     y: np.ndarray,
     cfg: TrainConfig,
     *,
-    init: Sequence[_Base] | _Base | None = None,
+    init: Sequence[FusionNetwork] | FusionNetwork | None = None,
     truth: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
     scored: np.ndarray | None = None,

@@ -12,7 +12,7 @@ from evaluator.media.probe import probe
 from evaluator.media.tools import binary, run
 
 #: Audio codec per output container; the video stream is always copied.
-_AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus"}
+AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus"}
 
 
 def mux(
@@ -30,10 +30,10 @@ def mux(
     Written atomically: nothing appears at ``output`` unless muxing succeeded.
     """
     out = Path(output)
-    codec = _AUDIO_CODECS.get(out.suffix.lower())
+    codec = AUDIO_CODECS.get(out.suffix.lower())
     if codec is None:
         raise MediaError(
-            f"{out}: unsupported output container '{out.suffix}'", hint=f"use one of {', '.join(sorted(_AUDIO_CODECS))}"
+            f"{out}: unsupported output container '{out.suffix}'", hint=f"use one of {', '.join(sorted(AUDIO_CODECS))}"
         )
     info = probe(video)
     if info.video is None:

@@ -120,7 +120,7 @@ class MouthEnvelopeBackend(MetricBackend):
 
     def load(self) -> None:
         """Load the face models now (the family calls this before decoding any video)."""
-        self.analyzer._shape_predictor  # noqa: B018
+        self.analyzer.load_landmarks()
 
     def measure(self, frames: np.ndarray, audio16k: np.ndarray, names: list[str]) -> dict[str, Any]:
         """The av_sync metrics of RGB frames at 25 fps and their 16 kHz audio."""
