@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from evaluator.dubscore.checkpoint import DubScoreCheckpoint, load_checkpoint, save_checkpoint
-from evaluator.dubscore.data import clip_features, default_cache_dir, label_column, load_clips, metric_matrix
+from evaluator.dubscore.data import clip_features, label_column, load_clips, metric_matrix
 from evaluator.dubscore.features import FeatureTable
+from evaluator.dubscore.model import DubScoreModel, checkpoint_cues
 from evaluator.dubscore.proxy import ProxyWeights
 from evaluator.dubscore.training import (
     TrainConfig,
@@ -21,8 +22,6 @@ from evaluator.dubscore.training import (
     check_config,
     cross_validate,
     fit_ensemble,
-    interval,
-    predict_ensemble,
 )
 from evaluator.errors import ConfigError
 from evaluator.fileio import json_safe, write_json
@@ -173,7 +172,7 @@ def train_from_csv(
         from evaluator.dubscore.features import build_cues
         from evaluator.dubscore.finetune import finetune_end_to_end
 
-        built = (_checkpoint_cues(init_ckpt) if init_ckpt is not None
+        built = (checkpoint_cues(init_ckpt) if init_ckpt is not None
                  else build_cues(profile, cfg.modalities, models, names=list(table.encoder_ids)))  # fmt: skip
         try:
             trained, settings = finetune_end_to_end(
@@ -225,45 +224,10 @@ def score_with_model(
     items: Sequence[ScoreItem], checkpoint: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
     table: FeatureTable | None = None,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per item id: ``dubscore`` (MOS scale), its interval, per-modality relevance, and the model.
-
-    An ensemble checkpoint predicts the mean of its members; the interval holds the members' spread, MC
-    dropout (``mc_samples``) and the residual spread; relevance is the members' average."""
-    from evaluator.dubscore.relevance import modality_relevance
-    from evaluator.dubscore.training import tensors
-
-    ckpt = load_checkpoint(checkpoint)
-    info = ckpt.info
-    if table is None and ckpt.adapters:
-        table = _adapted_features(items, ckpt, cache_dir)
-    if table is None:
-        table = clip_features(items, profile=info["profile"], cache_dir=cache_dir, models=info.get("models") or {},
-                              cue_names=list(ckpt.encoder_ids))  # fmt: skip
-    ckpt.check_encoders(table.encoder_ids)
-    cfg = ckpt.config
-    mean, std = predict_ensemble(ckpt.members, table, cfg, cfg.mc_samples)
-    lo, hi = interval(mean, std, info["sigma_res"], cfg.coverage)
-    lo_r, hi_r = cfg.label_range
-    feats, present = tensors(table.select(list(ckpt.model.modalities)))
-    rels = [modality_relevance(m, feats, present) for m in ckpt.members]
-    rel = {"relevance": np.mean([r["relevance"] for r in rels], axis=0), "active": rels[0]["active"]}
-    out = {}
-    for i, item_id in enumerate(table.ids):
-        out[item_id] = {
-            "value": float(mean[i]),
-            "interval": [float(max(lo[i], lo_r)), float(min(hi[i], hi_r))],
-            "coverage": cfg.coverage,
-            "relevance": {
-                m: round(float(rel["relevance"][i, j]), 4)
-                for j, m in enumerate(ckpt.model.modalities)
-                if rel["active"][i, j]
-            },  # fmt: skip
-            "model_id": ckpt.model_id,
-            "members": len(ckpt.members),
-            "encoders": ckpt.encoder_ids,
-            "calibrated": info.get("stage") == "human",
-        }
-    return out
+    """Per item id: ``dubscore`` (MOS scale), its interval, per-modality relevance, and the model: one call of
+    :class:`evaluator.dubscore.model.DubScoreModel` (load it once instead to score many batches)."""
+    with DubScoreModel.load(checkpoint, cache_dir=cache_dir) as model:
+        return model.score(items, table=table)
 
 
 def interval_method(cfg: TrainConfig) -> str:
@@ -273,21 +237,6 @@ def interval_method(cfg: TrainConfig) -> str:
     return " + ".join([*parts, "out-of-fold residual spread"])
 
 
-def _checkpoint_cues(ckpt: DubScoreCheckpoint) -> list[Any]:
-    """The cue encoders ``ckpt`` was trained with, its LoRA adapters restored on them; the caller unloads them."""
-    from evaluator.dubscore.features import features_for_checkpoint
-    from evaluator.dubscore.finetune import apply_adapters
-
-    cues = features_for_checkpoint(ckpt.info)
-    try:
-        apply_adapters(cues, ckpt.adapters, ckpt.info.get("lora") or {})
-    except BaseException:
-        for c in cues:
-            c.unload()
-        raise
-    return cues
-
-
 def _adapted_features(
     items: Sequence[ScoreItem],
     ckpt: DubScoreCheckpoint,
@@ -295,15 +244,8 @@ def _adapted_features(
     progress: Callable[[int], None] | None = None,
 ) -> FeatureTable:
     """Features with the checkpoint's LoRA adapters on the encoders (cached under the adapted encoder ids)."""
-    from evaluator.dubscore.features import FeatureCache, extract_features
-
-    cues = _checkpoint_cues(ckpt)
-    try:
-        return extract_features(items, cues, FeatureCache(cache_dir or default_cache_dir()),
-                                profile=ckpt.info["profile"], progress=progress)  # fmt: skip
-    finally:
-        for c in cues:
-            c.unload()
+    with DubScoreModel.load(ckpt, cache_dir=cache_dir) as model:
+        return model.features(items, progress=progress)
 
 
 def proxy_for_rows(rows: dict[str, dict[str, Any]], weights: ProxyWeights | None = None) -> dict[str, dict[str, Any]]:
