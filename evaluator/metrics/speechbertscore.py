@@ -65,7 +65,10 @@ class SpeechBERTScorer:
         return f"speechbertscore:{name} layer {'last' if self.layer is None else self.layer}"
 
     def available(self) -> bool:
-        return (Path(self.model) / "config.json").is_file()
+        from evaluator.models import local_path
+
+        path = local_path(self.model)
+        return path is not None and (path / "config.json").is_file()
 
     @cached_property
     def _net(self) -> Any:
@@ -74,8 +77,11 @@ class SpeechBERTScorer:
             from transformers import AutoModel
         except ImportError:
             raise MissingDependencyError("transformers", install="pip install transformers") from None
+        from evaluator.models import resolve
+
+        path = resolve(self.model, what="SpeechBERTScore speech model", param="speechbertscore_model")
         try:
-            net = AutoModel.from_pretrained(self.model)
+            net = AutoModel.from_pretrained(path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load speech model {self.model!r}: {exc}", hint=OPTION_HINT) from None
         n_layers = int(getattr(net.config, "num_hidden_layers", 0))
