@@ -87,8 +87,9 @@ def dubscore(
     from evaluator.dubscore.training import TrainConfig
     from evaluator.options import Option
 
-    models = parse_key_values(encoder_models, flag="--encoder-model", declared=[Option(c) for c in model_cues(profile)],
-                              what=f"the {profile} profile's cues")  # fmt: skip
+    models = parse_key_values(
+        encoder_models, flag="--encoder-model", declared=[Option(c) for c in model_cues()], what="the cue models"
+    )
     if ensemble is None:  # fine-tuning keeps the init checkpoint's members
         from evaluator.dubscore.checkpoint import load_checkpoint
 

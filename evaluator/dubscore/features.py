@@ -86,13 +86,11 @@ def parse_modalities(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(m for m in MODALITIES if m in parts)
 
 
-def model_cues(profile: str) -> list[str]:
-    """The cues of ``profile`` whose encoder model can be chosen (``models`` of :func:`build_cues`)."""
+def model_cues() -> list[str]:
+    """The cues whose encoder model can be chosen (``models`` of :func:`build_cues`, ``--encoder-model``)."""
     import inspect
 
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown DubScore profile {profile!r}", hint=f"choose one of {', '.join(PROFILES)}")
-    return [n for n in PROFILES[profile] if "model" in inspect.signature(CUES.get(n).__init__).parameters]
+    return [n for n in CUES.names() if "model" in inspect.signature(CUES.get(n).__init__).parameters]
 
 
 def build_cues(
@@ -108,7 +106,7 @@ def build_cues(
     if models:
         from evaluator.options import Option, check_options
 
-        check_options(models, [Option(n) for n in model_cues(profile)], what=f"the {profile} profile's cue models")
+        check_options(models, [Option(n) for n in model_cues()], what="the cue models")
     chosen = list(names) if names is not None else [c for c in PROFILES[profile] if CUE_MODALITY[c] in modalities]
     cues = []
     for name in chosen:
