@@ -24,6 +24,11 @@ class DubkitError(Exception):
         #: the parameters (keyword arguments, config fields) the message and hint name, as written there
         self.params: tuple[str, ...] = (param,) if isinstance(param, str) else tuple(param or ())
 
+    @property
+    def param(self) -> str | None:
+        """The first parameter the message names (None: none)."""
+        return self.params[0] if self.params else None
+
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 

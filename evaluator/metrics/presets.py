@@ -4,6 +4,8 @@
 (1.0, 0.0)
 >>> anchors("spk_sim", "resemblyzer"), anchors("spk_sim", "wavlm-sv")
 ((0.5, 0.9), None)
+>>> round(normalised("spk_sim", 0.7, "resemblyzer"), 6), normalised("wer", 0.25), normalised("dnsmos_ovrl", 6.0)
+(0.5, 0.75, 1.0)
 """
 
 from __future__ import annotations
@@ -53,6 +55,20 @@ def anchors(name: str, backend: str | None = None) -> tuple[float, float] | None
             return _pair(name, next(iter(value.values())))
         return _pair(name, value[backend]) if backend in value else None
     return _pair(name, value)
+
+
+def normalised(name: str, value: float, backend: str | None = None) -> float:
+    """``value`` of metric ``name`` (from ``backend``) on [0, 1], 1 = good, between its anchors (clipped); a
+    metric without anchors for that backend is a ConfigError. ``MetricSpec.normalised`` is the same map."""
+    from evaluator.metrics.spec import normalise
+
+    pair = anchors(name, backend)
+    if pair is None:
+        raise ConfigError(
+            f"metric {name} with backend {backend} has no anchors to normalise by",
+            hint="learn proxy weights from ratings, or use a backend presets.yaml gives anchors for",
+        )
+    return float(normalise(value, pair))
 
 
 def anchored_metrics() -> list[str]:

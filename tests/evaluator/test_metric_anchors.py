@@ -47,6 +47,11 @@ def test_spk_sim_anchors_are_the_measured_resemblyzer_scale_and_other_backends_h
     assert other.anchors is None
     with pytest.raises(ConfigError, match="no anchors"):
         other.normalised(0.8)
+    from evaluator.metrics.presets import normalised
+
+    assert normalised("spk_sim", 0.8, "resemblyzer") == spec.normalised(0.8)  # one map, by name or by spec
+    with pytest.raises(ConfigError, match="no anchors"):
+        normalised("spk_sim", 0.8, "wavlm-sv")
     lower_is_better = create_metric("wer").spec("wer")
     assert lower_is_better.normalised(0.25) == 0.75 and lower_is_better.normalised(3.0) == 0.0
 
