@@ -18,10 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("evaluator", "retrieval", "dubber", "cli")  # lowest first
 FORBIDDEN = {pkg: set(LAYERS[i + 1 :]) for i, pkg in enumerate(LAYERS) if LAYERS[i + 1 :]}
 TARGET = re.compile(r"^((?:evaluator|retrieval|dubber|cli)(?:\.\w+)*):\w+$")
-#: the one cycle on main when this test was written (issue 11 removes it with the F5 sub-package);
-#: test_known_f5_cycle_is_gone fails (strict xfail) once it is gone: then delete this and that test
-KNOWN_CYCLES = [["dubber.synth.f5", "dubber.synth.f5_conditions", "dubber.synth.f5_prep"]]
-#: private names still imported across modules in files being rewritten (issue 11, the lead's)
+#: private names imported across modules in a file rewritten on main (issue 11): delete once merged
 KNOWN_PRIVATE = {("dubber.pipeline", "evaluator.media.mux._AUDIO_CODECS")}
 
 
@@ -140,12 +137,7 @@ def test_cycle_finder_finds_a_planted_cycle_and_nothing_else():
 
 
 def test_no_import_cycles():
-    assert [c for c in cycles(import_graph()) if c not in KNOWN_CYCLES] == []
-
-
-@pytest.mark.xfail(strict=True, reason="f5.py <-> f5_prep.py <-> f5_conditions.py: removed by issue 11's F5 package")
-def test_known_f5_cycle_is_gone():
-    assert KNOWN_CYCLES[0] not in cycles(import_graph())
+    assert cycles(import_graph()) == []
 
 
 def test_registry_and_importlib_targets_do_not_point_up():
