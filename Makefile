@@ -22,8 +22,12 @@ format: setup
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
+# the fast suite, then the slow one (training runs: DubScore, LoRA, F5, TRL), each with its wall time
 test: setup lint
-	@$(PY) -m pytest -q -m "not slow and not gpu and not network" tests
+	@t0=$$(date +%s); $(PY) -m pytest -q -m "not slow and not gpu and not network" tests; rc=$$?; \
+		echo "fast suite: $$(( $$(date +%s) - t0 )) s"; exit $$rc
+	@t0=$$(date +%s); $(PY) -m pytest -q -m "slow and not gpu and not network" tests; rc=$$?; \
+		echo "slow suite: $$(( $$(date +%s) - t0 )) s"; exit $$rc
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -73,7 +73,7 @@ def main() -> None:
         for it in items[1:]:
             for fam in scorer.groups:
                 scorer.score_family(fam, it)
-            it._cache.clear()
+            it.release()
         total = time.perf_counter() - t0
     n = args.clips
     print(f"offline suite on {n} clips of 10 s (2-core CPU), models loaded beforehand")

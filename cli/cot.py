@@ -83,7 +83,7 @@ def cot() -> None:
     help="Subtitle script (SRT/VTT/ASS); one reading per cue.",
 )
 @_common
-@handle_errors
+@handle_errors(url="--cot-url", model_dir="--cot-model")
 def read_cmd(
     video: str,
     script_path: str | None,
@@ -139,7 +139,7 @@ def read_cmd(
 @cot.command("eval")
 @click.argument("labels", type=click.Path(dir_okay=False))
 @_common
-@handle_errors
+@handle_errors(url="--cot-url", model_dir="--cot-model")
 def eval_cmd(
     labels: str,
     backend: str,

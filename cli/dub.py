@@ -125,7 +125,15 @@ P = click.Path(path_type=Path)
 @_option("--same-speaker", is_flag=True, help="Retrieve only the line's own speaker's clips.")
 @_option("--json", "as_json", is_flag=True, help="Print one JSON object (output, project, fit per line).")
 @_option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@handle_errors
+@handle_errors(
+    url="--cot-url",
+    model_dir="--cot-model",
+    model="--piper-model",
+    ckpt="--f5-ckpt",
+    model_config="--f5-config",
+    vocab="--f5-vocab",
+    control="--f5-control",
+)
 def dub(video: Path, **opts: Any) -> None:
     """Dub VIDEO with speech for each cue of the script, timed to its slot, mixed and muxed."""
     from dubber.pipeline import Dubber

@@ -25,15 +25,43 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
-def handle_errors(func: F) -> F:
-    """Turn ``DubkitError`` into one line on stderr and a stable exit status (no traceback)."""
+def _flag(param: str, flags: dict[str, str]) -> str | None:
+    """The flag of the running command that sets library parameter ``param``: ``flags`` (the command's own
+    mapping, for parameters whose flag has another name), else the option whose click name is ``param``."""
+    if param in flags:
+        return flags[param]
+    ctx = click.get_current_context(silent=True)
+    for p in ctx.command.params if ctx is not None else ():
+        if isinstance(p, click.Option) and p.name == param:
+            return max(p.opts, key=len)
+    return None
+
+
+def cli_message(exc: DubkitError, flags: dict[str, str] | None = None) -> str:
+    """The error's line, each library parameter it names (``exc.params``) shown as the command's flag."""
+    text = str(exc)
+    for param in exc.params:
+        flag = _flag(param, flags or {})
+        if flag is not None:
+            text = re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", flag, text)
+    return text
+
+
+def handle_errors(func: F | None = None, /, **flags: str) -> Any:
+    """Turn ``DubkitError`` into one line on stderr and a stable exit status (no traceback).
+
+    ``@handle_errors`` or ``@handle_errors(url="--cot-url")``: ``flags`` maps library parameters whose flag has
+    another name; the others are found among the command's options by name (``batch_size`` -> ``--batch-size``).
+    """
+    if func is None:
+        return functools.partial(handle_errors, **flags)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except DubkitError as exc:
-            click.echo(f"dubkit: error: {with_flag(str(exc), exc.param)}", err=True)
+            click.echo(f"dubkit: error: {cli_message(exc, flags)}", err=True)
             code = ExitCode.USER_ERROR if exc.user_error else ExitCode.FAILURE
             sys.exit(int(code))
         except KeyboardInterrupt:
@@ -41,16 +69,3 @@ def handle_errors(func: F) -> F:
             sys.exit(int(ExitCode.INTERRUPTED))
 
     return wrapper  # type: ignore[return-value]
-
-
-def with_flag(message: str, param: str | None) -> str:
-    """``message`` with the library parameter ``param`` named by the command's flag for it (when the
-    running command has an option of that name, e.g. ``max_borrow`` -> ``--max-borrow``)."""
-    ctx = click.get_current_context(silent=True)
-    if not param or ctx is None:
-        return message
-    for p in ctx.command.params:
-        if p.name == param and isinstance(p, click.Option) and p.opts:
-            flag = max(p.opts, key=len)
-            return re.sub(rf"(?<![\w-]){re.escape(param)}(?![\w-])", flag, message)
-    return message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
 import click
 
@@ -19,8 +20,20 @@ from cli.translate import translate
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dubkit")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def main(verbose: int) -> None:
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Model and feature cache (default $DUBKIT_CACHE, else ~/.cache/dubkit).",
+)
+@click.option("--offline", is_flag=True, help="Never download models: use local paths and the cache only.")
+def main(verbose: int, cache_dir: Path | None, offline: bool) -> None:
     """dubkit: generate and evaluate AI dubbing end to end."""
+    from evaluator.models import set_cache_dir, set_offline
+
+    if cache_dir is not None:
+        set_cache_dir(cache_dir)
+    if offline:  # before any command imports a hub library (they read the switch at import)
+        set_offline(True)
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # pyworld imports pkg_resources, which warns on every run; nothing a user can act on

@@ -59,10 +59,11 @@ def import_(ratings_csv: tuple[Path, ...], clips: Path | None, scores: Path | No
         write_text(out / clips.name, buf.getvalue())
         result["clips_file"] = str(out / clips.name)
     if scores is not None:
-        from evaluator.dubscore.proxy import DEFAULT_ANCHORS, ProxyWeights
+        from evaluator.dubscore.proxy import ProxyWeights
         from evaluator.dubscore.ratings_io import rated_metrics
+        from evaluator.metrics.presets import anchored_metrics
 
-        x, y, names = rated_metrics(scores, mos, list(DEFAULT_ANCHORS))
+        x, y, names = rated_metrics(scores, mos, anchored_metrics())
         w8 = ProxyWeights.learn(x, y, names)
         w8.save(out / "proxy_weights.json")
         result["proxy_weights"] = {

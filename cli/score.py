@@ -8,16 +8,7 @@ from pathlib import Path
 import click
 
 from cli.errors import handle_errors
-
-
-def _options(pairs: tuple[str, ...], flag: str) -> dict[str, str]:
-    out = {}
-    for p in pairs:
-        key, sep, value = p.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{p!r} is not KEY=VALUE", param_hint=flag)
-        out[key.strip().replace("-", "_")] = value.strip()
-    return out
+from cli.options import parse_key_values
 
 
 @click.command()
@@ -72,6 +63,9 @@ def score(
 ) -> None:
     """Score dubbed INPUT: a video or audio file, a dubkit project directory, or a CSV/JSONL list of clips."""
     from cli.progress import progress_bar
+    from evaluator.metrics import METRICS
+    from evaluator.metrics import metric_options as declared_options
+    from evaluator.options import Option
     from evaluator.scoring import ScoreConfig, Scorer, resolve_input
     from evaluator.scoring import score as run_score
     from evaluator.scoring.runner import steps
@@ -81,8 +75,16 @@ def score(
     config = ScoreConfig(
         metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
         profile=profile,
-        backends=_options(backends, "--backend"),
-        options=_options(metric_options, "--metric-option"),
+        backends=parse_key_values(
+            backends,
+            flag="--backend",
+            declared=[Option(f) for f in METRICS.names()],
+            what="--backend (FAMILY=BACKEND)",
+            dashes_to_underscores=False,
+        ),
+        options=parse_key_values(
+            metric_options, flag="--metric-option", declared=declared_options(), what="the metrics"
+        ),
         one_model_at_a_time=one_model_at_a_time,
         resume=resume,
     )
@@ -141,7 +143,9 @@ def compare(systems: tuple[str, ...], out: Path, kind: str, html: bool, as_json:
 
     table = run_compare(load_systems(list(systems)), out, kind=kind, html=html)
     if as_json:
-        click.echo(json.dumps(table, ensure_ascii=False, default=str))
+        from evaluator.fileio import json_safe
+
+        click.echo(json.dumps(json_safe(table), ensure_ascii=False, allow_nan=False))
         return
     click.echo((out / "leaderboard.md").read_text(encoding="utf-8"))
     click.echo(f"wrote {', '.join(table['files'])}")

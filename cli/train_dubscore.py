@@ -9,21 +9,12 @@ from pathlib import Path
 import click
 
 from cli.errors import handle_errors
+from cli.options import parse_key_values
 
 
 def _num(v: float | None) -> str:
     """A report figure for the table; None (a fold too small for a correlation) prints as n/a."""
     return "  n/a" if v is None else f"{v:.3f}"
-
-
-def _pairs(values: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for v in values:
-        k, sep, val = v.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{v!r} is not CUE=PATH", param_hint="--encoder-model")
-        out[k.strip()] = val.strip()
-    return out
 
 
 @click.command("dubscore")
@@ -92,10 +83,13 @@ def dubscore(
     from tqdm import tqdm
 
     from evaluator.dubscore.api import train_from_csv
-    from evaluator.dubscore.features import parse_modalities
+    from evaluator.dubscore.features import model_cues, parse_modalities
     from evaluator.dubscore.training import TrainConfig
-    from evaluator.errors import ConfigError
+    from evaluator.options import Option
 
+    models = parse_key_values(
+        encoder_models, flag="--encoder-model", declared=[Option(c) for c in model_cues()], what="the cue models"
+    )
     if ensemble is None:  # fine-tuning keeps the init checkpoint's members
         from evaluator.dubscore.checkpoint import load_checkpoint
 
@@ -117,18 +111,18 @@ def dubscore(
 
     try:
         report = train_from_csv(data, out, cfg, stage=stage, init=init, profile=profile,
-                                models=_pairs(encoder_models), cache_dir=feature_cache, proxy_weights=proxy_weights,
+                                models=models, cache_dir=feature_cache, proxy_weights=proxy_weights,
                                 run_ablation=not no_ablation, progress=progress,
                                 cues=[c.strip() for c in cues.split(",") if c.strip()] or None,
                                 finetune_encoders=finetune_encoders, lora_rank=lora_rank,
                                 rehearse=rehearse)  # fmt: skip
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
     finally:
         for b in bars.values():
             b.close()
     if as_json:
-        click.echo(json.dumps(report, default=float))
+        from evaluator.fileio import json_safe
+
+        click.echo(json.dumps(json_safe(report), allow_nan=False))
         return
     click.echo(f"{report['clips']} clips, stage {stage}, labels: {report['labels']}")
     if report["ensemble"] > 1:

@@ -73,17 +73,21 @@ class ChatOptions:
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
-            raise ConfigError(f"url {self.url!r} is not an http(s) URL", hint="e.g. http://localhost:8000/v1")
+            raise ConfigError(
+                f"url {self.url!r} is not an http(s) URL", hint="e.g. http://localhost:8000/v1", param="url"
+            )
         if not self.model:
-            raise ConfigError("model is empty", hint="the name the server serves, e.g. Qwen/Qwen2.5-7B-Instruct")
+            raise ConfigError(
+                "model is empty", hint="the name the server serves, e.g. Qwen/Qwen2.5-7B-Instruct", param="model"
+            )
         if self.timeout <= 0:
-            raise ConfigError(f"timeout must be > 0 seconds (got {self.timeout})")
+            raise ConfigError(f"timeout must be > 0 seconds (got {self.timeout})", param="timeout")
         if self.retries < 0:
-            raise ConfigError(f"retries must be >= 0 (got {self.retries})")
+            raise ConfigError(f"retries must be >= 0 (got {self.retries})", param="retries")
         if self.concurrency < 1:
-            raise ConfigError(f"concurrency must be >= 1 (got {self.concurrency})")
+            raise ConfigError(f"concurrency must be >= 1 (got {self.concurrency})", param="concurrency")
         if self.max_tokens < 1:
-            raise ConfigError(f"max_tokens must be >= 1 (got {self.max_tokens})")
+            raise ConfigError(f"max_tokens must be >= 1 (got {self.max_tokens})", param="max_tokens")
         object.__setattr__(self, "url", self.url.rstrip("/"))
 
 

@@ -3,7 +3,8 @@
 Two scorers share one call signature (``scorer.score(text, slot, speech, voice=..., lang=..., video_span=...)``):
 
 - :class:`ProxyScorer`: a documented proxy built on the evaluator's metrics, each component mapped to
-  [0, 1] by the metric's own anchors (its spec), weighted:
+  [0, 1] by the metric's own anchors for the backend that measured it (presets.yaml, the one home the
+  proxy MOS reads too), weighted:
 
       speaker = spk_sim (resemblyzer cosine to the voice the line imitates)   weight 0.35
       intelligibility = wer (pocketsphinx against the line's text)            weight 0.30
@@ -18,6 +19,7 @@ Two scorers share one call signature (``scorer.score(text, slot, speech, voice=.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +93,7 @@ class ProxyScorer:
             mv = self.metric(name).score(item, [name])[name]
             details[name] = mv.to_dict()
             if mv.value is not None:
-                comps[comp] = normalised(name, mv.value)
+                comps[comp] = normalised(name, mv.value, mv.backend)
         if self.weights.get("slot_fit"):
             comps["slot_fit"] = slot_fit(speech.duration, slot)
             details["slot_fit"] = {"value": comps["slot_fit"], "backend": "dubkit", "model_id": "slot_fit"}
@@ -116,6 +118,13 @@ class DubScoreScorer:
         self.cache_dir = cache_dir
         self.name = f"dubscore:{Path(checkpoint).name}"
 
+    @cached_property
+    def model(self) -> Any:
+        """The checkpoint and its cue encoders, loaded once for every candidate of the run."""
+        from evaluator.dubscore.model import DubScoreModel
+
+        return DubScoreModel.load(self.checkpoint, cache_dir=self.cache_dir)
+
     def score(
         self,
         text: str,
@@ -126,8 +135,7 @@ class DubScoreScorer:
         lang: str = "en",
         video_span: VideoSpan | None = None,
     ) -> tuple[float, dict[str, Any]]:
-        from evaluator.dubscore.api import score_with_model
-
         item = _item(speech, text, lang, voice, video_span)
-        result = score_with_model([item], self.checkpoint, cache_dir=self.cache_dir)["candidate"]
+        result = self.model.score([item])["candidate"]
+        item.release()
         return float(result["value"]), {"dubscore": result}

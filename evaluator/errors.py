@@ -1,10 +1,14 @@
 """The error hierarchy every dubkit package raises.
 
 Library code raises these; only ``cli/`` turns them into exit codes and one-line messages.
-A message names the file or cue, says what is wrong, and says what to do.
+A message names the file or cue, says what is wrong, and says what to do. It names the library's own
+parameters (``batch_size must be >= 2``), listed in ``params``; the CLI shows each as its flag
+(``--batch-size must be >= 2``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class DubkitError(Exception):
@@ -13,12 +17,17 @@ class DubkitError(Exception):
     #: True when the error is the user's to fix (bad input, bad option, missing model or extra).
     user_error: bool = True
 
-    def __init__(self, message: str, *, hint: str | None = None, param: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, param: str | Sequence[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
-        #: the library parameter at fault, when one is (the CLI names its flag)
-        self.param = param
+        #: the parameters (keyword arguments, config fields) the message and hint name, as written there
+        self.params: tuple[str, ...] = (param,) if isinstance(param, str) else tuple(param or ())
+
+    @property
+    def param(self) -> str | None:
+        """The first parameter the message names (None: none)."""
+        return self.params[0] if self.params else None
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

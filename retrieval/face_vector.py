@@ -52,9 +52,9 @@ class FaceVectorEncoder:
 
     @property
     def encoder_id(self) -> str:
-        from evaluator.encoders.face import _DETECTORS
+        from evaluator.encoders.face import DETECTORS
 
-        return f"dubkit-face-vector-v1 / {_DETECTORS.get(self.detector, self.detector)} / {EXPRESSION_ID}"
+        return f"dubkit-face-vector-v1 / {DETECTORS.get(self.detector, self.detector)} / {EXPRESSION_ID}"
 
     @cached_property
     def analyzer(self) -> Any:

@@ -289,9 +289,9 @@ class FootageLibrary:
         if metric not in METRICS:
             raise ConfigError(f"unknown metric {metric!r}", hint=f"choose one of: {', '.join(METRICS)}")
         if k < 1:
-            raise ConfigError(f"k must be at least 1 (got {k})")
+            raise ConfigError(f"k must be at least 1 (got {k})", param="k")
         if same_speaker and not speaker:
-            raise ConfigError("--same-speaker needs the target line's speaker", hint="pass --speaker")
+            raise ConfigError("same_speaker needs the target line's speaker", hint="pass speaker", param="same_speaker")
         self.check_encoders(target.encoders)
         filters = []
         if same_speaker:

@@ -1,8 +1,9 @@
-"""``transformers``: the scene-reading prompt run in-process on a local Qwen2.5-VL-family directory.
+"""``transformers``: the scene-reading prompt run in-process on a local Qwen2.5-VL-family model.
 
 The model directory is what ``huggingface-cli download Qwen/Qwen2.5-VL-7B-Instruct --local-dir DIR``
 (or a fine-tuned checkpoint from examples/train_cot) leaves: config, weights, tokenizer and
-processor files. Nothing is downloaded: a missing or incomplete directory raises ModelLoadError.
+processor files; a hub id is fetched into dubkit's cache (evaluator.models.resolve: never when
+offline). A missing or incomplete directory raises ModelLoadError.
 Frames go to the processor's chat template as images (the vllm backend's prompt: system prompt, then the
 frames, then the instruction), the answer is parsed by the strict parser and re-asked (sampling) when
 it breaks the format. Without torchvision the processor is transformers' Qwen2-VL processor minus
@@ -43,7 +44,7 @@ class TransformersSceneReader(SceneReader):
         max_frames: int = 4,
         max_width: int = 448,
     ) -> None:
-        self.model_dir = Path(model_dir)
+        self.model_dir = Path(model_dir)  # a local directory, or a hub id fetched into dubkit's cache
         self.mode = mode
         self.retries = retries
         self.max_new_tokens = max_new_tokens
@@ -61,19 +62,22 @@ class TransformersSceneReader(SceneReader):
         from transformers import AutoModelForImageTextToText
 
         from dubber.scene.vlm_processor import load_vlm_processor
+        from evaluator.models import resolve
 
-        if not (self.model_dir / "config.json").is_file():
+        model_dir = resolve(self.model_dir, what="scene-reading VLM", param="model_dir")
+        if not (model_dir / "config.json").is_file():
             raise ModelLoadError(
-                f"{self.model_dir}: not a model directory (no config.json)",
-                hint="download Qwen/Qwen2.5-VL-7B-Instruct to a local directory and pass it with --cot-model",
+                f"{model_dir}: not a model directory (no config.json)",
+                hint="pass a Qwen2.5-VL-family model directory or hub id (Qwen/Qwen2.5-VL-7B-Instruct) as model_dir",
+                param="model_dir",
             )
-        processor = load_vlm_processor(self.model_dir)
+        processor = load_vlm_processor(model_dir)
         try:
-            model = AutoModelForImageTextToText.from_pretrained(self.model_dir, local_files_only=True, dtype=self.dtype)
+            model = AutoModelForImageTextToText.from_pretrained(model_dir, local_files_only=True, dtype=self.dtype)
         except (OSError, ValueError, KeyError) as exc:
-            raise ModelLoadError(f"{self.model_dir}: cannot load the VLM ({exc})") from None
+            raise ModelLoadError(f"{model_dir}: cannot load the VLM ({exc})") from None
         device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
-        logger.info("loaded %s (%s) on %s", self.model_dir, type(model).__name__, device)
+        logger.info("loaded %s (%s) on %s", model_dir, type(model).__name__, device)
         return processor, model.to(device).eval()
 
     def unload(self) -> None:

@@ -78,7 +78,8 @@ class PiperSynthesizer(Synthesizer):
         if not model.is_file() or not config.is_file():
             raise ModelLoadError(
                 f"piper voice not found: {model} (and its config {config})",
-                hint="pass --piper-model VOICE.onnx with VOICE.onnx.json beside it",
+                hint="pass a voice as model (VOICE.onnx with VOICE.onnx.json beside it)",
+                param="model",
             )
         log.info("loading piper voice %s", model)
         return PiperVoice.load(model, config_path=config, use_cuda=self._use_cuda)

@@ -36,7 +36,7 @@ class PocketSphinxASR(ASRBackend):
         if lang.split("-")[0].lower() != "en":
             raise ConfigError(
                 f"pocketsphinx transcribes English only, not {lang!r}",
-                hint="use --asr faster-whisper with a local model",
+                hint="use the faster-whisper ASR backend with a local model",
             )
         pcm = (np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0) * 32767).astype(np.int16)
         dec = self._decoder

@@ -20,6 +20,13 @@ from evaluator.errors import MissingDependencyError, ModelLoadError
 logger = logging.getLogger(__name__)
 
 
+def _fetch(size_or_id: str, cache: Path, local_only: bool) -> str:
+    """faster-whisper's own downloader: it maps size names (``large-v3``) to their Systran repositories."""
+    from faster_whisper import download_model
+
+    return download_model(size_or_id, cache_dir=str(cache), local_files_only=local_only)
+
+
 class FasterWhisperASR(ASRBackend):
     name = "faster-whisper"
     offline = False
@@ -41,7 +48,13 @@ class FasterWhisperASR(ASRBackend):
         return ()
 
     def available(self) -> bool:
-        return Path(self.model).is_dir() and (Path(self.model) / "model.bin").is_file()
+        from evaluator.models import local_path
+
+        try:
+            path = local_path(self.model, fetch=_fetch)
+        except ImportError:  # faster-whisper is not installed
+            return False
+        return path is not None and (path / "model.bin").is_file()
 
     @cached_property
     def _model(self) -> Any:
@@ -49,14 +62,16 @@ class FasterWhisperASR(ASRBackend):
             from faster_whisper import WhisperModel
         except ImportError:
             raise MissingDependencyError("faster-whisper", extra="asr") from None
-        p = Path(self.model)
-        if (p.is_absolute() or self.model.startswith(".")) and not (p / "model.bin").is_file():
+        from evaluator.models import resolve
+
+        p = resolve(self.model, what="faster-whisper model", param="model", fetch=_fetch)
+        if not (p / "model.bin").is_file():
             raise ModelLoadError(
                 f"{p}: not a CTranslate2 Whisper model directory (no model.bin)",
                 hint="convert with ct2-transformers-converter or pass a hub id such as large-v3",
             )
         try:
-            return WhisperModel(self.model, device=self.device, compute_type=self.compute_type)
+            return WhisperModel(str(p), device=self.device, compute_type=self.compute_type)
         except Exception as exc:  # ctranslate2 / huggingface_hub raise many kinds
             raise ModelLoadError(f"cannot load Whisper model {self.model!r}: {exc}") from exc
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from evaluator.dubscore.proxy import Normaliser, ProxyWeights, bootstrap_proxies
+from evaluator.metrics.presets import anchors
 
 STAGES = (0.33, 0.66, 1.0)
 
@@ -126,7 +127,7 @@ def run_active_learning(
     norm = Normaliser.fit(x, names)  # metric anchors need no labels
     rated: dict[int, float] = {}
     log = []
-    proxy = ProxyWeights.equal(names) if all(n in _anchors() for n in names) else None
+    proxy = ProxyWeights.equal(names) if all(anchors(n) is not None for n in names) else None
     for frac in stages:
         target = int(round(frac * budget))
         need = target - len(rated)
@@ -147,9 +148,3 @@ def run_active_learning(
             entry.update(evaluate(proxy))
         log.append(entry)
     return ALResult(sorted(rated), log, proxy)
-
-
-def _anchors() -> dict[str, tuple[float, float]]:
-    from evaluator.dubscore.proxy import DEFAULT_ANCHORS
-
-    return DEFAULT_ANCHORS

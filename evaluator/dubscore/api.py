@@ -12,21 +12,21 @@ from typing import Any
 import numpy as np
 
 from evaluator.dubscore.checkpoint import DubScoreCheckpoint, load_checkpoint, save_checkpoint
-from evaluator.dubscore.data import clip_features, default_cache_dir, label_column, load_clips, metric_matrix
+from evaluator.dubscore.data import clip_features, label_column, load_clips, metric_matrix
 from evaluator.dubscore.features import FeatureTable
-from evaluator.dubscore.proxy import DEFAULT_ANCHORS, ProxyWeights
+from evaluator.dubscore.model import DubScoreModel, checkpoint_cues
+from evaluator.dubscore.proxy import ProxyWeights
 from evaluator.dubscore.training import (
     TrainConfig,
     ablation,
     check_config,
     cross_validate,
     fit_ensemble,
-    interval,
-    predict_ensemble,
 )
 from evaluator.errors import ConfigError
 from evaluator.fileio import json_safe, write_json
 from evaluator.metrics.item import ScoreItem
+from evaluator.metrics.presets import anchored_metrics, anchors
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ def stage_labels(
     if stage == "human":
         return label_column(rows, "mos", data), "human MOS (mos column)"
     if stage != "proxy":
-        raise ConfigError(f"unknown stage {stage!r}", hint="use --stage proxy or --stage human")
+        raise ConfigError(f"unknown stage {stage!r}", hint="use stage proxy or human", param="stage")
     if rows and "proxy_mos" in rows[0]:
         return label_column(rows, "proxy_mos", data), "proxy MOS (proxy_mos column)"
-    names = proxy.names if proxy else [n for n in DEFAULT_ANCHORS if rows and n in rows[0]]
+    names = proxy.names if proxy else [n for n in anchored_metrics() if rows and n in rows[0]]
     if not names:
         raise ConfigError(
             f"{data}: stage proxy needs a proxy_mos column or metric columns (wer, dnsmos_ovrl, ...)",
@@ -69,7 +69,7 @@ def rehearsal_labels(
     mos = label_column(rows, "mos", data, allow_empty=True)
     rated = np.isfinite(mos)
     if not rated.any():
-        raise ConfigError(f"{data}: --rehearse needs at least one rated clip (a filled mos cell)")
+        raise ConfigError(f"{data}: rehearse needs at least one rated clip (a filled mos cell)", param="rehearse")
     y_proxy, proxy_source = stage_labels(rows, "proxy", data, proxy)
     y = np.where(rated, mos, y_proxy)
     return y, f"human MOS ({int(rated.sum())} clips) + {proxy_source} for the {int((~rated).sum())} unrated"
@@ -118,7 +118,11 @@ def train_from_csv(
     items, rows = load_clips(data)
     proxy = ProxyWeights.load(proxy_weights) if proxy_weights else None
     if rehearse and stage != "human":
-        raise ConfigError("--rehearse is for --stage human", hint="add --stage human --init STAGE1_CHECKPOINT")
+        raise ConfigError(
+            "rehearse is for stage human",
+            hint="use stage human and init STAGE1_CHECKPOINT",
+            param=("rehearse", "stage", "init"),
+        )
     y, label_source = stage_labels(rows, stage, data, proxy, rehearse)
     init_ckpt = None
     cue_names: Sequence[str] | None = list(cues) if cues else None
@@ -126,7 +130,9 @@ def train_from_csv(
         init_ckpt = load_checkpoint(init)
         if init_ckpt.info["head"] != cfg.head:
             raise ConfigError(
-                f"{init}: a {init_ckpt.info['head']} checkpoint", hint=f"use --head {init_ckpt.info['head']}"
+                f"{init}: a {init_ckpt.info['head']} checkpoint",
+                hint=f"use head {init_ckpt.info['head']}",
+                param="head",
             )
         profile, models = init_ckpt.info["profile"], init_ckpt.info.get("models") or {}
         cue_names = list(init_ckpt.encoder_ids)
@@ -166,7 +172,7 @@ def train_from_csv(
         from evaluator.dubscore.features import build_cues
         from evaluator.dubscore.finetune import finetune_end_to_end
 
-        built = (_checkpoint_cues(init_ckpt) if init_ckpt is not None
+        built = (checkpoint_cues(init_ckpt) if init_ckpt is not None
                  else build_cues(profile, cfg.modalities, models, names=list(table.encoder_ids)))  # fmt: skip
         try:
             trained, settings = finetune_end_to_end(
@@ -218,45 +224,10 @@ def score_with_model(
     items: Sequence[ScoreItem], checkpoint: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None,
     table: FeatureTable | None = None,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per item id: ``dubscore`` (MOS scale), its interval, per-modality relevance, and the model.
-
-    An ensemble checkpoint predicts the mean of its members; the interval holds the members' spread, MC
-    dropout (``mc_samples``) and the residual spread; relevance is the members' average."""
-    from evaluator.dubscore.relevance import modality_relevance
-    from evaluator.dubscore.training import tensors
-
-    ckpt = load_checkpoint(checkpoint)
-    info = ckpt.info
-    if table is None and ckpt.adapters:
-        table = _adapted_features(items, ckpt, cache_dir)
-    if table is None:
-        table = clip_features(items, profile=info["profile"], cache_dir=cache_dir, models=info.get("models") or {},
-                              cue_names=list(ckpt.encoder_ids))  # fmt: skip
-    ckpt.check_encoders(table.encoder_ids)
-    cfg = ckpt.config
-    mean, std = predict_ensemble(ckpt.members, table, cfg, cfg.mc_samples)
-    lo, hi = interval(mean, std, info["sigma_res"], cfg.coverage)
-    lo_r, hi_r = cfg.label_range
-    feats, present = tensors(table.select(list(ckpt.model.modalities)))
-    rels = [modality_relevance(m, feats, present) for m in ckpt.members]
-    rel = {"relevance": np.mean([r["relevance"] for r in rels], axis=0), "active": rels[0]["active"]}
-    out = {}
-    for i, item_id in enumerate(table.ids):
-        out[item_id] = {
-            "value": float(mean[i]),
-            "interval": [float(max(lo[i], lo_r)), float(min(hi[i], hi_r))],
-            "coverage": cfg.coverage,
-            "relevance": {
-                m: round(float(rel["relevance"][i, j]), 4)
-                for j, m in enumerate(ckpt.model.modalities)
-                if rel["active"][i, j]
-            },  # fmt: skip
-            "model_id": ckpt.model_id,
-            "members": len(ckpt.members),
-            "encoders": ckpt.encoder_ids,
-            "calibrated": info.get("stage") == "human",
-        }
-    return out
+    """Per item id: ``dubscore`` (MOS scale), its interval, per-modality relevance, and the model: one call of
+    :class:`evaluator.dubscore.model.DubScoreModel` (load it once instead to score many batches)."""
+    with DubScoreModel.load(checkpoint, cache_dir=cache_dir) as model:
+        return model.score(items, table=table)
 
 
 def interval_method(cfg: TrainConfig) -> str:
@@ -266,21 +237,6 @@ def interval_method(cfg: TrainConfig) -> str:
     return " + ".join([*parts, "out-of-fold residual spread"])
 
 
-def _checkpoint_cues(ckpt: DubScoreCheckpoint) -> list[Any]:
-    """The cue encoders ``ckpt`` was trained with, its LoRA adapters restored on them; the caller unloads them."""
-    from evaluator.dubscore.features import features_for_checkpoint
-    from evaluator.dubscore.finetune import apply_adapters
-
-    cues = features_for_checkpoint(ckpt.info)
-    try:
-        apply_adapters(cues, ckpt.adapters, ckpt.info.get("lora") or {})
-    except BaseException:
-        for c in cues:
-            c.unload()
-        raise
-    return cues
-
-
 def _adapted_features(
     items: Sequence[ScoreItem],
     ckpt: DubScoreCheckpoint,
@@ -288,27 +244,22 @@ def _adapted_features(
     progress: Callable[[int], None] | None = None,
 ) -> FeatureTable:
     """Features with the checkpoint's LoRA adapters on the encoders (cached under the adapted encoder ids)."""
-    from evaluator.dubscore.features import FeatureCache, extract_features
-
-    cues = _checkpoint_cues(ckpt)
-    try:
-        return extract_features(items, cues, FeatureCache(cache_dir or default_cache_dir()),
-                                profile=ckpt.info["profile"], progress=progress)  # fmt: skip
-    finally:
-        for c in cues:
-            c.unload()
+    with DubScoreModel.load(ckpt, cache_dir=cache_dir) as model:
+        return model.features(items, progress=progress)
 
 
 def proxy_for_rows(rows: dict[str, dict[str, Any]], weights: ProxyWeights | None = None) -> dict[str, dict[str, Any]]:
     """``proxy_mos`` for ``dubkit score`` rows: learned weights if given, else equal weights (uncalibrated)."""
     out: dict[str, dict[str, Any]] = {}
     for rid, row in rows.items():
-        have = [n for n, m in row.get("metrics", {}).items() if m.get("value") is not None]
+        metrics = row.get("metrics", {})
+        have = [n for n, m in metrics.items() if m.get("value") is not None]
         if weights is None:
-            names = [n for n in have if n in DEFAULT_ANCHORS]
+            backends = {n: str(metrics[n].get("backend")) for n in have}
+            names = [n for n in have if anchors(n, backends[n]) is not None]
             if not names:
                 continue
-            w = ProxyWeights.equal(names)
+            w = ProxyWeights.equal(names, backends)
         else:
             w = weights
         x = metric_matrix([row], w.names)

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from evaluator.dubscore.network import _Base, build_network
+from evaluator.dubscore.network import FusionNetwork, build_network
 from evaluator.dubscore.training import TrainConfig, network_kwargs
 from evaluator.errors import ConfigError, ModelLoadError
 from evaluator.fileio import atomic_path
@@ -28,7 +28,7 @@ VERSION = 2
 
 def save_checkpoint(
     path: str | os.PathLike[str],
-    model: _Base | Sequence[_Base],
+    model: FusionNetwork | Sequence[FusionNetwork],
     cfg: TrainConfig,
     *,
     encoder_ids: dict[str, str],
@@ -42,7 +42,7 @@ def save_checkpoint(
 ) -> None:
     """Write a checkpoint of ``model`` (one network, or the members of an ensemble, all of one architecture);
     ``adapters``/``lora``: LoRA weights and settings per cue (``--finetune-encoders``)."""
-    members = [model] if isinstance(model, _Base) else list(model)
+    members = [model] if isinstance(model, FusionNetwork) else list(model)
     if not members:
         raise ValueError("save_checkpoint needs at least one model")
     model = members[0]
@@ -88,14 +88,14 @@ class DubScoreCheckpoint:
         cfg["modalities"] = tuple(cfg["modalities"])
         cfg["label_range"] = tuple(cfg["label_range"])
         self.config = TrainConfig(**cfg)
-        self.members: list[_Base] = []
+        self.members: list[FusionNetwork] = []
         for state in blob["state_dicts"]:
             net = build_network(blob["head"], blob["cue_dims"], blob["cue_modality"], **network_kwargs(self.config))
             net.load_state_dict(state)
             self.members.append(net.eval())
 
     @property
-    def model(self) -> _Base:
+    def model(self) -> FusionNetwork:
         """The first member: the model of a single-model checkpoint (an ensemble predicts with ``members``)."""
         return self.members[0]
 

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from evaluator.metrics.item import ScoreItem
+from evaluator.metrics.speaker import cosine
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +80,8 @@ class CueEncoder(ABC):
         """Free the model."""
 
 
-def _cos(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
-    den = float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(a @ b / den) if den > 0 else 0.0
-
-
-def _frames(item: ScoreItem, fps: float = VIDEO_FPS, width: int = VIDEO_WIDTH) -> np.ndarray:
+def video_frames(item: ScoreItem, fps: float = VIDEO_FPS, width: int = VIDEO_WIDTH) -> np.ndarray:
+    """The item's video span as RGB frames at ``fps``, scaled to ``width`` pixels wide."""
     from evaluator.media import probe, read_frames
 
     src = item.video
@@ -119,7 +115,7 @@ class VoiceCue(CueEncoder):
 
     def encode(self, item: ScoreItem) -> np.ndarray:
         emb = self._backend.embed(item.audio(16000))
-        sim = _cos(emb, self._backend.embed(item.voice(16000))) if item.has("voice|reference") else 0.0
+        sim = cosine(emb, self._backend.embed(item.voice(16000))) if item.has("voice|reference") else 0.0
         return np.concatenate([emb, [sim]]).astype(np.float32)
 
     def unload(self) -> None:
@@ -212,7 +208,7 @@ class ExpressionCue(_FaceCue):
         return EXPRESSION_FEATURE_DIM + 7 + 1
 
     def encode(self, item: ScoreItem) -> np.ndarray:
-        frames = _frames(item)
+        frames = video_frames(item)
         feats, probs = [], []
         for frame in frames:
             boxes = self._analyzer.detect(frame)
@@ -242,7 +238,7 @@ class FaceMotionCue(_FaceCue):
     def encode(self, item: ScoreItem) -> np.ndarray:
         from evaluator.encoders.face import mouth_opening
 
-        frames = _frames(item)
+        frames = video_frames(item)
         h, w = frames.shape[1:3] if len(frames) else (1, 1)
         mouth, size, cx, cy = [], [], [], []
         for frame in frames:
@@ -363,7 +359,7 @@ class TranscriptCue(CueEncoder):
     def encode(self, item: ScoreItem) -> np.ndarray:
         hyp = self._asr.transcribe(item.audio(self._asr.sample_rate), item.lang or "en")
         emb = self._lm.embed([hyp or "", item.text or ""])
-        return np.concatenate([emb[0], [_cos(emb[0], emb[1]) if hyp.strip() else 0.0]]).astype(np.float32)
+        return np.concatenate([emb[0], [cosine(emb[0], emb[1]) if hyp.strip() else 0.0]]).astype(np.float32)
 
     def unload(self) -> None:
         self._lm.unload()

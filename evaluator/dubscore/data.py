@@ -24,9 +24,10 @@ from evaluator.metrics.item import ScoreItem
 
 
 def default_cache_dir() -> Path:
-    """``$DUBKIT_CACHE/features`` (default ``~/.cache/dubkit/features``)."""
-    root = os.environ.get("DUBKIT_CACHE") or str(Path.home() / ".cache" / "dubkit")
-    return Path(root) / "features"
+    """``$DUBKIT_CACHE/features`` (default ``~/.cache/dubkit/features``): see :func:`evaluator.models.cache_dir`."""
+    from evaluator.models import cache_dir
+
+    return cache_dir() / "features"
 
 
 def read_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:

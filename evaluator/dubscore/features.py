@@ -86,6 +86,13 @@ def parse_modalities(text: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(m for m in MODALITIES if m in parts)
 
 
+def model_cues() -> list[str]:
+    """The cues whose encoder model can be chosen (``models`` of :func:`build_cues`, ``--encoder-model``)."""
+    import inspect
+
+    return [n for n in CUES.names() if "model" in inspect.signature(CUES.get(n).__init__).parameters]
+
+
 def build_cues(
     profile: str = "offline",
     modalities: Sequence[str] = MODALITIES,
@@ -96,6 +103,10 @@ def build_cues(
     if profile not in PROFILES:
         raise ConfigError(f"unknown DubScore profile {profile!r}", hint=f"choose one of {', '.join(PROFILES)}")
     models = dict(models or {})
+    if models:
+        from evaluator.options import Option, check_options
+
+        check_options(models, [Option(n) for n in model_cues()], what="the cue models")
     chosen = list(names) if names is not None else [c for c in PROFILES[profile] if CUE_MODALITY[c] in modalities]
     cues = []
     for name in chosen:
@@ -228,7 +239,7 @@ def extract_features(
             if c.applies(item):
                 out[c.name][i] = cache.get(item, c)
                 present[c.name][i] = True
-        item._cache.clear()
+        item.release()
         if progress is not None:
             progress(i + 1)
     return FeatureTable([it.id for it in items], out, present, {c.name: c.encoder_id for c in cues}, profile)

@@ -26,7 +26,7 @@ import torch
 
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.losses import head_loss
-from evaluator.dubscore.network import _Base
+from evaluator.dubscore.network import FusionNetwork
 from evaluator.dubscore.training import TrainConfig, tensors, to_unit
 from evaluator.errors import ConfigError
 from evaluator.metrics.item import ScoreItem
@@ -38,14 +38,15 @@ LORA_CUES = ("wav2vec2", "timesformer", "face_expression")
 
 
 def check_finetune(profile: str, rank: int) -> None:
-    """Refuse ``--finetune-encoders`` where it cannot run, with the reason."""
+    """Refuse encoder fine-tuning where it cannot run, with the reason."""
     if profile != "paper":
         raise ConfigError(
-            "--finetune-encoders needs --profile paper (the offline encoders are not transformers)",
-            hint="add --profile paper with local model directories, or drop --finetune-encoders",
+            "finetune_encoders needs profile paper (the offline encoders are not transformers)",
+            hint="use profile paper with local model directories, or drop finetune_encoders",
+            param=("finetune_encoders", "profile"),
         )
     if rank < 1:
-        raise ConfigError(f"--lora-rank must be >= 1, got {rank}")
+        raise ConfigError(f"lora_rank must be >= 1, got {rank}", param="lora_rank")
 
 
 def lora_cues(cues: Sequence[Any]) -> list[Any]:
@@ -95,7 +96,7 @@ def apply_adapters(cues: Sequence[Any], adapters: dict[str, dict[str, torch.Tens
 
 
 def finetune_end_to_end(
-    model: _Base | Sequence[_Base],
+    model: FusionNetwork | Sequence[FusionNetwork],
     items: Sequence[ScoreItem],
     table: FeatureTable,
     y: np.ndarray,
@@ -115,13 +116,14 @@ def finetune_end_to_end(
     weights, the other transformer cues get new rank-``rank`` adapters. Returns the adapter weights and
     LoRA settings per cue; the adapted cues keep their adapters (eval mode).
     """
-    members = [model] if isinstance(model, _Base) else list(model)
+    members = [model] if isinstance(model, FusionNetwork) else list(model)
     resume = resume or {}
     adapt = [c for c in lora_cues(cues) if c.name in members[0].cue_dims]
     if not adapt:
         raise ConfigError(
-            "--finetune-encoders: none of the cues in use has a transformer encoder",
-            hint=f"include one of {', '.join(LORA_CUES)} (--profile paper, modalities A or V)",
+            "finetune_encoders: none of the cues in use has a transformer encoder",
+            hint=f"include one of {', '.join(LORA_CUES)} (profile paper, modalities A or V)",
+            param=("finetune_encoders", "profile", "modalities"),
         )
     torch.manual_seed(cfg.seed)
     lora = {c.name: dict(resume[c.name]) if c.name in resume else add_adapters(c, rank) for c in adapt}

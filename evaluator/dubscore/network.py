@@ -102,7 +102,10 @@ class CueProjection(nn.Module):
         return h + self.adapter(h)
 
 
-class _Base(nn.Module):
+class FusionNetwork(nn.Module):
+    """What the DubScore heads share: per-cue projections (optionally reduced and quantile-normalised), the
+    modality layout and the label range; :class:`DubScoreNet` and :class:`AVFusionNet` add their fusion."""
+
     def __init__(
         self,
         cue_dims: dict[str, int],
@@ -162,7 +165,7 @@ def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.nan_to_num(w, nan=0.0) * mask
 
 
-class DubScoreNet(_Base):
+class DubScoreNet(FusionNetwork):
     """Hierarchical fusion: cue adapters -> intra-modal attention gating -> reliability gates -> transformer."""
 
     head_name = "dubscore"
@@ -217,7 +220,7 @@ class DubScoreNet(_Base):
         return FusionOutput(score, mod_in, y[:, 1:], mod_mask, torch.stack(gates, dim=1), weights)
 
 
-class AVFusionNet(_Base):
+class AVFusionNet(FusionNetwork):
     """Bidirectional A<->V cross-attention, then self-attention over the joint tokens, then a shallow head."""
 
     head_name = "avfusion"
@@ -289,7 +292,9 @@ class AVFusionNet(_Base):
 HEADS = {"dubscore": DubScoreNet, "avfusion": AVFusionNet}
 
 
-def build_network(head: str, cue_dims: dict[str, int], cue_modality: dict[str, str], **kw: int | float) -> _Base:
+def build_network(
+    head: str, cue_dims: dict[str, int], cue_modality: dict[str, str], **kw: int | float
+) -> FusionNetwork:
     from evaluator.errors import ConfigError
 
     if head not in HEADS:

@@ -29,14 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from evaluator.dubscore.cues import CueEncoder, ScriptCue, TranscriptCue, _cos, _frames
+from evaluator.dubscore.cues import CueEncoder, ScriptCue, TranscriptCue, video_frames
+from evaluator.encoders.audio_emotion import DEFAULT_EMOTION2VEC
 from evaluator.errors import MissingDependencyError, ModelLoadError
 from evaluator.metrics.item import ScoreItem
+from evaluator.metrics.speaker import cosine
+from evaluator.models import cache_dir, resolve
 
 DEFAULT_MODELS = {
     "wav2vec2": "facebook/wav2vec2-base",
     "ecapa": "speechbrain/spkrec-ecapa-voxceleb",
-    "emotion2vec": "iic/emotion2vec_plus_base",
+    "emotion2vec": DEFAULT_EMOTION2VEC,
     "timesformer": "facebook/timesformer-base-finetuned-k400",
     "face_expression": "trpakov/vit-face-expression",
     "sbert": "sentence-transformers/all-mpnet-base-v2",
@@ -80,8 +83,9 @@ class _TransformersCue(CueEncoder):
         """The torch model (eval mode); LoRA wraps this."""
         import transformers
 
+        path = resolve(self.model, what=f"{self.name} cue model")
         try:
-            return getattr(transformers, self.auto_class).from_pretrained(self.model).to(self.device).eval()
+            return getattr(transformers, self.auto_class).from_pretrained(path).to(self.device).eval()
         except (OSError, ValueError) as exc:
             raise _load_error(self.model, self.name, exc) from None
 
@@ -140,7 +144,7 @@ class TimeSformerCue(_TransformersCue):
         import torch
 
         cfg = self.module.config
-        frames = _frames(item, fps=8.0)
+        frames = video_frames(item, fps=8.0)
         if len(frames) == 0:
             frames = np.zeros((1, cfg.image_size, cfg.image_size, 3), np.uint8)
         idx = np.linspace(0, len(frames) - 1, cfg.num_frames).round().astype(int)
@@ -174,7 +178,7 @@ class FaceExpressionCue(_TransformersCue):
         cfg = self.module.config
         size = (cfg.image_size, cfg.image_size)
         crops = []
-        for frame in _frames(item):
+        for frame in video_frames(item):
             boxes = self._faces.detect(frame)
             if boxes:
                 b = boxes[0]
@@ -222,8 +226,12 @@ class EcapaCue(CueEncoder):
             from speechbrain.inference.speaker import EncoderClassifier
         except ImportError:
             raise MissingDependencyError("speechbrain (ECAPA-TDNN)", extra="paper") from None
+        path = resolve(self.model, what="ECAPA-TDNN model")
+        savedir = cache_dir() / "speechbrain" / _model_tag(self.model).replace("/", "--")  # not ./pretrained_models
         try:
-            return EncoderClassifier.from_hparams(source=self.model, run_opts={"device": self.device})
+            return EncoderClassifier.from_hparams(
+                source=str(path), savedir=str(savedir), run_opts={"device": self.device}
+            )
         except Exception as exc:  # noqa: BLE001 - speechbrain raises many kinds on a bad source
             raise _load_error(self.model, "ECAPA-TDNN", exc) from None
 
@@ -236,7 +244,7 @@ class EcapaCue(CueEncoder):
 
     def encode(self, item: ScoreItem) -> np.ndarray:
         emb = self._embed(item.audio(16000))
-        sim = _cos(emb, self._embed(item.voice(16000))) if item.has("voice|reference") else 0.0
+        sim = cosine(emb, self._embed(item.voice(16000))) if item.has("voice|reference") else 0.0
         return np.concatenate([emb, [sim]]).astype(np.float32)
 
     def unload(self) -> None:
@@ -286,8 +294,9 @@ class SentenceBERT:
     def _st(self) -> Any:
         from sentence_transformers import SentenceTransformer
 
+        path = resolve(self.model, what="Sentence-BERT model")
         try:
-            return SentenceTransformer(self.model, device=self.device)
+            return SentenceTransformer(str(path), device=self.device, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise _load_error(self.model, "Sentence-BERT", exc) from None
 

@@ -5,7 +5,8 @@ default is the metric's *quantile* (its mid-rank empirical CDF among those clips
 metric's ``higher_is_better``, kept as a 101-point quantile grid so new clips map the same way): robust
 to a metric's scale and outliers, and monotone, so a metric's ranking is kept. ``kind="linear"`` maps
 linearly between the 5th and 95th percentiles instead; the uncalibrated default maps linearly between
-the documented anchors in :data:`DEFAULT_ANCHORS`. The weights are
+each metric's (bad, good) anchors from its spec (presets.yaml ``anchors``, :func:`evaluator.metrics.presets.anchors`,
+the same numbers the dubber's candidate scorer normalises by). The weights are
 non-negative, sum to one and maximise the Pearson correlation of the proxy with the human MOS
 (``scipy.optimize.minimize``, SLSQP); a least-squares line maps the proxy onto the MOS scale.
 Without ratings the weights are equal and the proxy is labelled *uncalibrated*.
@@ -28,26 +29,6 @@ from typing import Any
 import numpy as np
 
 from evaluator.errors import ConfigError
-
-#: (bad, good) anchors of the uncalibrated proxy; a value at the bad anchor maps to 0, at the good one to 1
-DEFAULT_ANCHORS: dict[str, tuple[float, float]] = {
-    "wer": (1.0, 0.0),
-    "cer": (1.0, 0.0),
-    "semantic_sim": (0.0, 1.0),
-    "spk_sim": (0.0, 1.0),
-    "emo_sim": (0.0, 1.0),
-    "mcd": (15.0, 3.0),  # dB; same-speaker resynthesis is ~3-5 dB
-    "mcd_sl": (20.0, 3.0),
-    "log_f0_rmse": (0.6, 0.05),  # log Hz; 0.6 is about ten semitones
-    "dnsmos_sig": (1.0, 5.0),
-    "dnsmos_bak": (1.0, 5.0),
-    "dnsmos_ovrl": (1.0, 5.0),
-    "dnsmos_p808": (1.0, 5.0),
-    "utmos": (1.0, 5.0),
-    "av_sync_offset_ms": (600.0, 0.0),
-    "av_sync_conf": (0.0, 8.0),
-    "slot_error_ms": (1000.0, 0.0),
-}
 
 
 def higher_is_better(name: str) -> bool:
@@ -115,11 +96,15 @@ class Normaliser:
     grid: list[list[float]] = field(default_factory=list)
 
     @classmethod
-    def default(cls, names: Sequence[str]) -> Normaliser:
-        missing = [n for n in names if n not in DEFAULT_ANCHORS]
+    def default(cls, names: Sequence[str], backends: dict[str, str] | None = None) -> Normaliser:
+        """Linear between each metric's anchors (presets.yaml), for its backend in ``backends`` where known."""
+        from evaluator.metrics.presets import anchors
+
+        pairs = {n: anchors(n, (backends or {}).get(n)) for n in names}
+        missing = [n for n, a in pairs.items() if a is None]
         if missing:
             raise ConfigError(f"no default proxy anchors for {', '.join(missing)}", hint="learn weights from ratings")
-        return cls(list(names), [DEFAULT_ANCHORS[n][0] for n in names], [DEFAULT_ANCHORS[n][1] for n in names])
+        return cls(list(names), [pairs[n][0] for n in names], [pairs[n][1] for n in names])  # type: ignore[index]
 
     @classmethod
     def fit(cls, x: np.ndarray, names: Sequence[str], kind: str = "quantile") -> Normaliser:
@@ -154,8 +139,9 @@ class Normaliser:
                 v = np.round(x[ok, j] if up else -x[ok, j], TIE_DECIMALS)
                 z[ok, j] = mid_cdf(v, np.asarray(self.grid[j]))
         else:
-            b, g = np.asarray(self.bad), np.asarray(self.good)
-            z = np.clip((x - b) / (g - b), 0.0, 1.0)
+            from evaluator.metrics.spec import normalise
+
+            z = normalise(x, (self.bad, self.good))
         return np.where(np.isfinite(z), z, 0.5)
 
 
@@ -208,8 +194,8 @@ class ProxyWeights:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def equal(cls, names: Sequence[str]) -> ProxyWeights:
-        return cls(list(names), [1.0 / len(names)] * len(names), Normaliser.default(names),
+    def equal(cls, names: Sequence[str], backends: dict[str, str] | None = None) -> ProxyWeights:
+        return cls(list(names), [1.0 / len(names)] * len(names), Normaliser.default(names, backends),
                    "equal weights, default anchors (uncalibrated: no human ratings)", False)  # fmt: skip
 
     @classmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from collections.abc import Sequence
@@ -22,8 +21,9 @@ def read_score_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         p = p / "scores.jsonl"
     if not p.is_file():
         raise ConfigError(f"{p}: no such scores file", hint="pass the output of `dubkit score` (scores.jsonl)")
-    rows = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r for r in rows if r.get("kind", "clip") == "clip"]
+    from evaluator.scoring.rows import read_rows
+
+    return [r for r in read_rows(p).values() if r.get("kind", "clip") == "clip"]
 
 
 def _metric_names(rows: list[dict[str, Any]], wanted: Sequence[str]) -> list[str]:
@@ -54,10 +54,10 @@ def condition_features(rows: list[dict[str, Any]], names: list[str]) -> np.ndarr
 def propose_from_scores(
     scores: str | os.PathLike[str], mos: dict[str, dict[str, float]], budget: int, *, seed: int = 0
 ) -> list[str]:
-    from evaluator.dubscore.proxy import DEFAULT_ANCHORS
+    from evaluator.metrics.presets import anchored_metrics
 
     rows = read_score_rows(scores)
-    names = _metric_names(rows, list(DEFAULT_ANCHORS))
+    names = _metric_names(rows, anchored_metrics())
     if not names:
         raise ConfigError(f"{scores}: no metric values to choose by", hint="run `dubkit score` with metrics first")
     x = metric_matrix(rows, names)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from evaluator.dubscore.network import _Base
+from evaluator.dubscore.network import FusionNetwork
 
 
 def _minmax(x: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def _minmax(x: np.ndarray, active: np.ndarray) -> np.ndarray:
 
 @torch.no_grad()
 def modality_relevance(
-    model: _Base, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor]
+    model: FusionNetwork, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor]
 ) -> dict[str, np.ndarray]:
     """``ablation``, ``change`` and ``relevance`` ``(B, M)`` arrays (columns in ``model.modalities``)."""
     model.eval()

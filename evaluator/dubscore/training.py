@@ -19,7 +19,7 @@ import torch
 
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.losses import agreement, head_loss
-from evaluator.dubscore.network import QUANTILE_LEVELS, _Base, build_network
+from evaluator.dubscore.network import QUANTILE_LEVELS, FusionNetwork, build_network
 from evaluator.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -73,15 +73,17 @@ def network_kwargs(cfg: TrainConfig) -> dict[str, Any]:
     return kw
 
 
-def new_model(table: FeatureTable, cfg: TrainConfig) -> _Base:
+def new_model(table: FeatureTable, cfg: TrainConfig) -> FusionNetwork:
     t = table.select(cfg.modalities)
     if not t.cues:
-        raise ConfigError(f"no cues for modalities {','.join(cfg.modalities)}", hint="check --modalities")
+        raise ConfigError(
+            f"no cues for modalities {','.join(cfg.modalities)}", hint="check modalities", param="modalities"
+        )
     dims = {c: v.shape[1] for c, v in t.cues.items()}
     return build_network(cfg.head, dims, t.modality, **network_kwargs(cfg))
 
 
-def _normalise(model: _Base, table: FeatureTable) -> None:
+def _normalise(model: FusionNetwork, table: FeatureTable) -> None:
     """Per-cue standardisation (and PCA basis for reduced cues) from the training rows only."""
     mean, std, basis, grid = {}, {}, {}, {}
     for c in model.cue_dims:
@@ -118,9 +120,9 @@ def fit(
     y: np.ndarray,
     cfg: TrainConfig,
     *,
-    init: _Base | None = None,
+    init: FusionNetwork | None = None,
     progress: Callable[[int, float], None] | None = None,
-) -> _Base:
+) -> FusionNetwork:
     """Train a head on ``table`` (cues of ``cfg.modalities``) against MOS-scale labels ``y``."""
     torch.manual_seed(cfg.seed)
     t = table.select(cfg.modalities)
@@ -175,9 +177,9 @@ def fit_ensemble(
     y: np.ndarray,
     cfg: TrainConfig,
     *,
-    init: Sequence[_Base] | _Base | None = None,
+    init: Sequence[FusionNetwork] | FusionNetwork | None = None,
     progress: Callable[[int, int, float], None] | None = None,
-) -> list[_Base]:
+) -> list[FusionNetwork]:
     """``cfg.ensemble`` members trained with seeds ``cfg.seed + 1000 * i`` (member i fine-tunes ``init[i % len]``).
 
     ``progress(member, epoch, loss)`` follows the training of each member in turn."""
@@ -190,7 +192,7 @@ def fit_ensemble(
 
 
 def predict_ensemble(
-    models: Sequence[_Base], table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0
+    models: Sequence[FusionNetwork], table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean MOS-scale prediction of the members and their spread (standard deviation).
 
@@ -202,7 +204,9 @@ def predict_ensemble(
 
 
 @torch.no_grad()
-def predict(model: _Base, table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    model: FusionNetwork, table: FeatureTable, cfg: TrainConfig, mc_samples: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """MOS-scale predictions and their MC-dropout standard deviation (zeros when ``mc_samples`` is 0)."""
     feats, present = tensors(table.select(list(model.modalities)))
     model.eval()
@@ -227,35 +231,35 @@ def interval(mean: np.ndarray, mc_std: np.ndarray, sigma_res: float, coverage: f
     return mean - half, mean + half
 
 
-#: (field, CLI option, test, what the value must be, hint) for :func:`check_config`
-_CHECKS: tuple[tuple[str, str, Callable[[Any], bool], str, str], ...] = (
-    ("epochs", "--epochs", lambda v: v >= 1, ">= 1", ""),
-    ("lr", "--lr", lambda v: v > 0, "> 0", ""),
-    ("batch_size", "--batch-size", lambda v: v >= 2, ">= 2", "batches of one clip are skipped"),
-    ("dropout", "--dropout", lambda v: 0 <= v < 1, "in [0, 1)", ""),
-    ("weight_decay", "--weight-decay", lambda v: v >= 0, ">= 0", ""),
-    ("pca_dims", "--pca-dims", lambda v: v >= 0, ">= 0", "0 turns PCA off"),
-    ("val_fraction", "--val-fraction", lambda v: 0 <= v < 1, "in [0, 1)", "0 turns early stopping off"),
-    ("patience", "--patience", lambda v: v >= 1, ">= 1", ""),
-    ("ensemble", "--ensemble", lambda v: v >= 1, ">= 1", "1 trains a single model"),
-    ("mc_samples", "--mc-samples", lambda v: v >= 0, ">= 0", "0 turns MC dropout off"),
-    ("coverage", "--coverage", lambda v: 0 < v < 1, "in (0, 1)", "e.g. 0.9 for 90% intervals"),
-    ("quantile_dims", "--quantile-dims", lambda v: v >= 0, ">= 0", "0 standardises every cue"),
-    ("rank_weight", "--rank-weight", lambda v: v >= 0, ">= 0", "0 turns the ranking loss off"),
+#: (field, test, what the value must be, hint) for :func:`check_config`
+_CHECKS: tuple[tuple[str, Callable[[Any], bool], str, str], ...] = (
+    ("epochs", lambda v: v >= 1, ">= 1", ""),
+    ("lr", lambda v: v > 0, "> 0", ""),
+    ("batch_size", lambda v: v >= 2, ">= 2", "batches of one clip are skipped"),
+    ("dropout", lambda v: 0 <= v < 1, "in [0, 1)", ""),
+    ("weight_decay", lambda v: v >= 0, ">= 0", ""),
+    ("pca_dims", lambda v: v >= 0, ">= 0", "0 turns PCA off"),
+    ("val_fraction", lambda v: 0 <= v < 1, "in [0, 1)", "0 turns early stopping off"),
+    ("patience", lambda v: v >= 1, ">= 1", ""),
+    ("ensemble", lambda v: v >= 1, ">= 1", "1 trains a single model"),
+    ("mc_samples", lambda v: v >= 0, ">= 0", "0 turns MC dropout off"),
+    ("coverage", lambda v: 0 < v < 1, "in (0, 1)", "e.g. 0.9 for 90% intervals"),
+    ("quantile_dims", lambda v: v >= 0, ">= 0", "0 standardises every cue"),
+    ("rank_weight", lambda v: v >= 0, ">= 0", "0 turns the ranking loss off"),
 )
 
 
 def check_config(cfg: TrainConfig) -> None:
-    """Refuse out-of-range training options with one line naming the option (``ConfigError``)."""
-    for name, option, ok, want, hint in _CHECKS:
+    """Refuse out-of-range training options with one line naming the field (``ConfigError``)."""
+    for name, ok, want, hint in _CHECKS:
         value = getattr(cfg, name)
         if not ok(value):
-            raise ConfigError(f"{option} must be {want}, got {value}", hint=hint or None)
+            raise ConfigError(f"{name} must be {want}, got {value}", hint=hint or None, param=name)
 
 
 def kfold_indices(n: int, folds: int, seed: int) -> list[np.ndarray]:
     if folds < 2 or folds > n:
-        raise ConfigError(f"--folds {folds} with {n} clips", hint="use 2 <= folds <= number of clips")
+        raise ConfigError(f"folds={folds} with {n} clips", hint="use 2 <= folds <= number of clips", param="folds")
     perm = np.random.default_rng(seed).permutation(n)
     return [np.sort(perm[k::folds]) for k in range(folds)]
 
@@ -265,7 +269,7 @@ def cross_validate(
     y: np.ndarray,
     cfg: TrainConfig,
     *,
-    init: Sequence[_Base] | _Base | None = None,
+    init: Sequence[FusionNetwork] | FusionNetwork | None = None,
     truth: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
     scored: np.ndarray | None = None,

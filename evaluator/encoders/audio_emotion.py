@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 EMOTION2VEC_SAMPLE_RATE = 16000
 EMOTION2VEC_DIM = 768
 DEFAULT_EMOTION2VEC = "iic/emotion2vec_plus_base"
+#: emotion2vec's ModelScope ids (``iic/NAME``) and their Hugging Face copies (``emotion2vec/NAME``): hub ids
+#: are fetched from Hugging Face into dubkit's cache (evaluator.models) and funasr reads the local copy
+MODELSCOPE_ORG, HF_ORG = "iic/", "emotion2vec/"
 #: Shortest span encoded (shorter clips give no stable prosody or embedding).
 MIN_SECONDS = 0.2
 
@@ -72,7 +75,8 @@ class Emotion2VecEncoder(_AudioEncoder):
     """Paper audio emotion: emotion2vec utterance embedding (funasr ``AutoModel``).
 
     ``model`` is a local directory holding the funasr model files (``model.pt``, ``config.yaml``) or
-    a ModelScope/Hugging Face model id such as ``iic/emotion2vec_plus_base``.
+    a model id such as ``iic/emotion2vec_plus_base`` (ModelScope's name; fetched from its Hugging Face copy
+    ``emotion2vec/emotion2vec_plus_base`` into dubkit's cache, see :mod:`evaluator.models`).
     """
 
     modality = "audio"
@@ -80,12 +84,21 @@ class Emotion2VecEncoder(_AudioEncoder):
     dim = EMOTION2VEC_DIM
     sample_rate = EMOTION2VEC_SAMPLE_RATE
 
-    def __init__(
-        self, model: str | os.PathLike[str] = DEFAULT_EMOTION2VEC, *, device: str = "cpu", hub: str = "hf"
-    ) -> None:
+    def __init__(self, model: str | os.PathLike[str] = DEFAULT_EMOTION2VEC, *, device: str = "cpu") -> None:
         self.model = str(model)
         self.device = device
-        self.hub = hub
+
+    @property
+    def hub_id(self) -> str:
+        """The Hugging Face repository of a model id (ModelScope's ``iic/`` ids map to ``emotion2vec/``)."""
+        return HF_ORG + self.model[len(MODELSCOPE_ORG) :] if self.model.startswith(MODELSCOPE_ORG) else self.model
+
+    def available(self) -> bool:
+        """Whether the model is here (a local directory or a cached copy) without downloading."""
+        from evaluator.models import local_path
+
+        path = local_path(self.model if Path(self.model).exists() else self.hub_id)
+        return path is not None and (path / "model.pt").is_file()
 
     @property
     def encoder_id(self) -> str:
@@ -97,11 +110,15 @@ class Emotion2VecEncoder(_AudioEncoder):
             from funasr import AutoModel
         except ImportError:
             raise MissingDependencyError("funasr (emotion2vec)", extra="paper") from None
-        local = Path(self.model)
-        if local.exists() and not (local / "model.pt").is_file():
+        from evaluator.models import resolve
+
+        local = resolve(
+            self.model if Path(self.model).exists() else self.hub_id, what="emotion2vec model", param="model"
+        )
+        if not (local / "model.pt").is_file():
             raise ModelLoadError(f"{local}: no model.pt in this emotion2vec directory", hint="pass the model directory")
         try:
-            return AutoModel(model=self.model, hub=self.hub, device=self.device, disable_update=True)
+            return AutoModel(model=str(local), device=self.device, disable_update=True)
         except Exception as exc:  # noqa: BLE001 - funasr raises bare Exceptions of many kinds
             raise ModelLoadError(
                 f"{self.model}: cannot load emotion2vec ({exc.__class__.__name__}: {exc})",

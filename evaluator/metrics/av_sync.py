@@ -120,7 +120,7 @@ class MouthEnvelopeBackend(MetricBackend):
 
     def load(self) -> None:
         """Load the face models now (the family calls this before decoding any video)."""
-        self.analyzer._shape_predictor  # noqa: B018
+        self.analyzer.load_landmarks()
 
     def measure(self, frames: np.ndarray, audio16k: np.ndarray, names: list[str]) -> dict[str, Any]:
         """The av_sync metrics of RGB frames at 25 fps and their 16 kHz audio."""
@@ -153,7 +153,7 @@ class AVSyncMetrics(MetricFamily):
         provides = self.backend.provides  # type: ignore[attr-defined]
         out: dict[str, Any] = {
             n: SkipMetric(
-                f"{n} needs the syncnet backend (--backend av_sync=syncnet --metric-option syncnet_model=PATH)"
+                f"{n} needs the syncnet backend (backend av_sync=syncnet with the metric option syncnet_model=PATH)"
             )
             for n in names
             if n not in provides

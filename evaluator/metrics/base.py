@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from evaluator.errors import ConfigError, DubkitError
 from evaluator.metrics.item import ScoreItem
-from evaluator.metrics.presets import preset
+from evaluator.metrics.presets import anchors, preset
 from evaluator.metrics.spec import MetricSpec, MetricValue, SkipMetric
+from evaluator.options import Option, options_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,12 @@ class MetricBackend(ABC):
     offline: ClassVar[bool]
     sample_rate: ClassVar[int | None] = 16000
     extra: ClassVar[str | None] = None
+    #: options given as ``<prefix>_<param>`` reach only this backend (default: the name, dashes as underscores)
+    option_prefix: ClassVar[str | None] = None
+
+    @classmethod
+    def prefix(cls) -> str:
+        return cls.option_prefix or cls.name.replace("-", "_")
 
     def available(self) -> bool:
         """Whether this backend can run here without downloading anything."""
@@ -64,13 +72,26 @@ class MetricFamily(ABC):
         self.backend: MetricBackend = self.backends[self.backend_name](**self._backend_options(self.backend_name))
 
     # -- choosing a backend ---------------------------------------------------------------------------
+    @classmethod
+    def declared_options(cls) -> list[Option]:
+        """The options this family accepts (``create_metric(**options)``, ``dubkit score --metric-option``): the
+        family's own keyword parameters, and each backend's constructor parameters, plain (given to every
+        backend that takes one) and as ``<backend prefix>_<param>`` (``wavlm_sv_model``: that backend only)."""
+        out = {o.name: o for o in options_of(cls.__init__, skip=("backend", "profile"), help=f"{cls.family} metrics")}
+        for name, b in cls.backends.items():
+            own = options_of(b.__init__, help=f"{cls.family} backend {name}")
+            for o in [*own, *(replace(o, name=f"{b.prefix()}_{o.name}") for o in own)]:
+                out.setdefault(o.name, o)
+        return list(out.values())
+
     def _backend_options(self, name: str) -> dict[str, Any]:
-        """Options for backend ``name``: those given as ``<name>_<opt>`` or plain ``<opt>`` the class accepts."""
+        """Options for backend ``name``: those given as ``<prefix>_<opt>`` or plain ``<opt>`` the class accepts."""
         import inspect
 
-        params = inspect.signature(self.backends[name].__init__).parameters
+        b = self.backends[name]
+        params = inspect.signature(b.__init__).parameters
         out = {k: v for k, v in self.options.items() if k in params}
-        prefix = name.replace("-", "_") + "_"
+        prefix = b.prefix() + "_"
         out.update({k[len(prefix) :]: v for k, v in self.options.items() if k.startswith(prefix)})
         return {k: v for k, v in out.items() if k in params and v is not None}
 
@@ -106,6 +127,7 @@ class MetricFamily(ABC):
             min_duration_s=float(p.get("min_duration_s", 0.0)),
             target=None if p.get("target") is None else float(p["target"]),
             target_distance=str(p.get("target_distance", "abs")),
+            anchors=anchors(name, b.name),
         )
 
     # -- scoring -------------------------------------------------------------------------------------

@@ -7,14 +7,12 @@ through funasr, from a local directory or a model id such as ``iic/emotion2vec_p
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from evaluator.encoders.audio_emotion import DEFAULT_EMOTION2VEC, EMOTION2VEC_SAMPLE_RATE, Emotion2VecEncoder
 from evaluator.encoders.prosody import PROSODY_ENCODER_ID, PROSODY_SAMPLE_RATE, prosody_features
-from evaluator.errors import MissingDependencyError, ModelLoadError
 from evaluator.metrics.base import MetricBackend
 from evaluator.metrics.speaker import EmbeddingSimilarity
 
@@ -30,14 +28,17 @@ class ProsodyBackend(MetricBackend):
 
 
 class Emotion2VecBackend(MetricBackend):
+    """emotion2vec utterance embeddings: :class:`evaluator.encoders.audio_emotion.Emotion2VecEncoder` (one loader)."""
+
     name = "emotion2vec"
     offline = False
-    sample_rate = 16000
+    sample_rate = EMOTION2VEC_SAMPLE_RATE
     extra = "paper"
 
-    def __init__(self, model: str = "iic/emotion2vec_plus_base", device: str = "cpu") -> None:
+    def __init__(self, model: str = DEFAULT_EMOTION2VEC, device: str = "cpu") -> None:
         self.model = str(model)
         self.device = device
+        self.encoder = Emotion2VecEncoder(self.model, device=device)
 
     @property
     def model_id(self) -> str:  # type: ignore[override]
@@ -47,25 +48,13 @@ class Emotion2VecBackend(MetricBackend):
         return self.model_id
 
     def available(self) -> bool:
-        return Path(self.model).is_dir()
-
-    @cached_property
-    def _model(self) -> Any:
-        try:
-            from funasr import AutoModel
-        except ImportError:
-            raise MissingDependencyError("funasr (emotion2vec)", extra="paper") from None
-        try:
-            return AutoModel(model=self.model, device=self.device, disable_update=True)
-        except Exception as exc:  # funasr raises assorted errors for bad directories
-            raise ModelLoadError(f"cannot load emotion2vec model {self.model!r}: {exc}") from exc
+        return self.encoder.available()
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
-        res = self._model.generate(np.asarray(audio, dtype=np.float32), granularity="utterance", extract_embedding=True)
-        return np.asarray(res[0]["feats"], dtype=np.float32).ravel()
+        return self.encoder.encode(np.asarray(audio, dtype=np.float32), self.sample_rate)
 
     def unload(self) -> None:
-        self.__dict__.pop("_model", None)
+        self.encoder.unload()
 
 
 class EmotionMetrics(EmbeddingSimilarity):

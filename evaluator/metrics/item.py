@@ -97,6 +97,10 @@ class ScoreItem:
             self._cache[key] = src.load_audio(sr)
         return self._cache[key]
 
+    def release(self) -> None:
+        """Drop the decoded audio kept for reuse across metric families (asked again, it is decoded again)."""
+        self._cache.clear()
+
     def audio(self, sr: int) -> np.ndarray:
         """The dubbed speech at ``sr`` Hz (mono float32)."""
         return self._load("audio", sr)

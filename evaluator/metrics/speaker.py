@@ -70,7 +70,10 @@ class WavLMSVBackend(MetricBackend):
         return self.model_id
 
     def available(self) -> bool:
-        return (Path(self.model) / "config.json").is_file()
+        from evaluator.models import local_path
+
+        path = local_path(self.model)
+        return path is not None and (path / "config.json").is_file()
 
     @cached_property
     def _loaded(self) -> tuple[Any, Any]:
@@ -78,9 +81,12 @@ class WavLMSVBackend(MetricBackend):
             from transformers import AutoFeatureExtractor, WavLMForXVector
         except ImportError:
             raise MissingDependencyError("transformers", install="pip install transformers") from None
+        from evaluator.models import resolve
+
+        path = resolve(self.model, what="WavLM x-vector model", param=f"{self.prefix()}_model")
         try:
-            fe = AutoFeatureExtractor.from_pretrained(self.model)
-            model = WavLMForXVector.from_pretrained(self.model).to(self.device).eval()
+            fe = AutoFeatureExtractor.from_pretrained(path)
+            model = WavLMForXVector.from_pretrained(path).to(self.device).eval()
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
                 f"cannot load WavLM x-vector model {self.model!r}: {exc}",

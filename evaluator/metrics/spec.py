@@ -13,6 +13,14 @@ A metric whose ideal is a value (``stretch_ratio``: 1) sets ``target``; ranking 
 ...                family="manifest", target=1.0, target_distance="log")
 >>> round(r.badness(0.8), 4) == round(r.badness(1.25), 4), r.badness(1.0)
 (True, 0.0)
+
+A metric with (bad, good) ``anchors`` (presets.yaml) maps its values to [0, 1], 1 = good:
+
+>>> d = MetricSpec(name="dnsmos_ovrl", description="", inputs=("audio",), higher_is_better=True,
+...                score_range=(1.0, 5.0), backend="speechmos", model_id="m", offline=True, sample_rate=16000,
+...                family="dnsmos", anchors=(1.0, 5.0))
+>>> d.normalised(3.0), d.normalised(7.0)
+(0.5, 1.0)
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 #: The inputs a metric may need. ``audio`` is the dubbed speech; ``reference`` is speech with the
 #: same words (ground truth, for mcd and log_f0_rmse); ``voice`` is a clip of the target voice
@@ -40,6 +50,15 @@ def badness(
             return abs(math.log(v / target)) if v > 0 and target > 0 else math.inf
         return abs(v - target)
     return -v if higher_is_better else v
+
+
+def normalise(value: Any, anchors: tuple[Any, Any]) -> Any:
+    """``value`` mapped linearly from ``anchors`` (bad, good) onto [0, 1] and clipped: bad -> 0, good -> 1 (either
+    order, so lower-is-better metrics give (high, low)). NaN stays NaN. Works on floats and, elementwise, on numpy
+    arrays (anchors may then be arrays, one pair per column)."""
+    bad, good = (np.asarray(a, dtype=float) for a in anchors)
+    z = np.clip((np.asarray(value, dtype=float) - bad) / (good - bad), 0.0, 1.0)
+    return float(z) if z.ndim == 0 else z
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,8 @@ class MetricSpec:
     target: float | None = None
     #: how the distance to ``target`` is measured: ``abs`` or ``log`` (see :func:`badness`)
     target_distance: str = "abs"
+    #: (bad, good): the values :meth:`normalised` maps to 0 and 1 (presets.yaml ``anchors``; None: not normalisable)
+    anchors: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.target_distance not in TARGET_DISTANCES:
@@ -74,6 +95,21 @@ class MetricSpec:
                 f"metric {self.name}: unknown target_distance {self.target_distance!r}",
                 hint=f"use one of {', '.join(TARGET_DISTANCES)}",
             )
+        if self.anchors is not None and self.target is not None:
+            from evaluator.errors import ConfigError
+
+            raise ConfigError(f"metric {self.name}: anchors and a target together are not supported")
+
+    def normalised(self, value: float) -> float:
+        """``value`` on [0, 1] between the spec's anchors, 1 = good (see :func:`normalise`)."""
+        if self.anchors is None:
+            from evaluator.errors import ConfigError
+
+            raise ConfigError(
+                f"metric {self.name} with backend {self.backend} has no anchors to normalise by",
+                hint="learn proxy weights from ratings, or use a backend presets.yaml gives anchors for",
+            )
+        return normalise(value, self.anchors)
 
     def badness(self, value: float) -> float:
         """Lower is better: see :func:`badness`."""
@@ -99,6 +135,7 @@ class MetricSpec:
             "min_duration_s": self.min_duration_s,
             "target": self.target,
             "target_distance": self.target_distance,
+            "anchors": None if self.anchors is None else list(self.anchors),
         }
 
 

@@ -30,7 +30,7 @@ from evaluator.errors import ConfigError, MissingDependencyError, ModelLoadError
 DEFAULT_MODEL = "microsoft/wavlm-large"
 DEFAULT_LAYER = 14
 SAMPLE_RATE = 16000
-OPTION_HINT = "pass --metric-option speechbertscore_model=DIR (a local HuBERT/WavLM/mHuBERT directory or hub id)"
+OPTION_HINT = "give the metric option speechbertscore_model=DIR (a local HuBERT/WavLM/mHuBERT directory or hub id)"
 
 
 def bert_score(generated: np.ndarray, reference: np.ndarray) -> tuple[float, float, float]:
@@ -65,7 +65,10 @@ class SpeechBERTScorer:
         return f"speechbertscore:{name} layer {'last' if self.layer is None else self.layer}"
 
     def available(self) -> bool:
-        return (Path(self.model) / "config.json").is_file()
+        from evaluator.models import local_path
+
+        path = local_path(self.model)
+        return path is not None and (path / "config.json").is_file()
 
     @cached_property
     def _net(self) -> Any:
@@ -74,15 +77,18 @@ class SpeechBERTScorer:
             from transformers import AutoModel
         except ImportError:
             raise MissingDependencyError("transformers", install="pip install transformers") from None
+        from evaluator.models import resolve
+
+        path = resolve(self.model, what="SpeechBERTScore speech model", param="speechbertscore_model")
         try:
-            net = AutoModel.from_pretrained(self.model)
+            net = AutoModel.from_pretrained(path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load speech model {self.model!r}: {exc}", hint=OPTION_HINT) from None
         n_layers = int(getattr(net.config, "num_hidden_layers", 0))
         if self.layer is not None and not 0 <= self.layer <= n_layers:
             raise ConfigError(
                 f"speechbertscore layer {self.layer} is out of range for {self.model_id}",
-                hint=f"choose 0..{n_layers} with --metric-option speechbertscore_layer=N",
+                hint=f"choose 0..{n_layers} with the metric option speechbertscore_layer=N",
             )
         device = self.device if self.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         return net.to(device).eval()

@@ -52,7 +52,7 @@ SMOOTH_FRAMES = 13
 MIN_FACE_COVERAGE = 0.5
 SAMPLES_PER_FRAME = int(AUDIO_SR / FPS)  # 640
 MFCC_PER_FRAME = 4  # 100 Hz MFCC / 25 fps
-OPTION_HINT = "pass --metric-option syncnet_model=PATH (syncnet_v2.model from joonson/syncnet_python)"
+OPTION_HINT = "give the metric option syncnet_model=PATH (syncnet_v2.model from joonson/syncnet_python)"
 _PREFIXES = ("__S__.", "module.")
 
 

@@ -95,11 +95,11 @@ class SentenceEmbedder:
                 ) from None
             path = str(get_model_path())
         else:
-            path = self.model
-            if not Path(path).is_dir():
-                raise ModelLoadError(f"{path}: no such sentence-transformers model directory")
+            from evaluator.models import resolve
+
+            path = str(resolve(self.model, what="sentence-transformers model", param="sbert_model"))
         try:
-            return SentenceTransformer(path, device="cpu")
+            return SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as exc:  # sentence-transformers raises OSError/ValueError on bad directories
             raise ModelLoadError(f"cannot load sentence-transformers model {path}: {exc}") from exc
 
@@ -183,7 +183,7 @@ class TranscriptMetrics(MetricFamily):
         langs = self.backend.asr.languages()  # type: ignore[attr-defined]
         lang = (item.lang or "en").split("-")[0]
         if langs and lang not in langs:
-            return f"{self.backend_name} does not transcribe {lang!r}; use --asr faster-whisper"
+            return f"{self.backend_name} does not transcribe {lang!r}; use the transcript backend faster-whisper"
         return None
 
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """``utmos``: UTMOS22 strong learner naturalness MOS (paper backend only; no model ships in a wheel).
 
 ``model`` is a local checkout of the SpeechMOS torch-hub repository (``hubconf.py`` with
-``utmos22_strong``), loaded with ``torch.hub.load(dir, "utmos22_strong", source="local")``; the
-checkpoint is fetched by that hubconf on first use unless it is already in the torch hub cache.
+``utmos22_strong``), built with ``torch.hub.load(dir, "utmos22_strong", source="local", pretrained=False)``;
+the weights are ``checkpoint`` (a local ``.pt``), else the release file that hubconf names (:data:`CHECKPOINT_URL`)
+kept in dubkit's cache (evaluator.models.fetch_url: downloaded once, never when offline).
 With no directory given the metric is skipped with that reason.
 """
 
@@ -17,15 +18,20 @@ from evaluator.metrics.base import MetricBackend, MetricFamily
 from evaluator.metrics.item import ScoreItem
 from evaluator.metrics.spec import MetricSpec
 
+#: the checkpoint SpeechMOS's hubconf.py loads for ``utmos22_strong`` (its ``URLS``)
+CHECKPOINT_URL = "https://github.com/tarepan/SpeechMOS/releases/download/v1.0.0/utmos22_strong_step7459_v1.pt"
+
 
 class UTMOS22Backend(MetricBackend):
     name = "utmos22-strong"
+    option_prefix = "utmos"  # utmos_model=DIR
     offline = False
     sample_rate = 16000
 
-    def __init__(self, model: str | None = None, device: str = "cpu") -> None:
+    def __init__(self, model: str | None = None, device: str = "cpu", checkpoint: str | None = None) -> None:
         self.model = model
         self.device = device
+        self.checkpoint = checkpoint
 
     @property
     def model_id(self) -> str:  # type: ignore[override]
@@ -46,10 +52,18 @@ class UTMOS22Backend(MetricBackend):
                 f"{self.model}: not a SpeechMOS torch-hub checkout (no hubconf.py)",
                 hint="clone github.com/tarepan/SpeechMOS and pass its directory",
             )
+        from evaluator.models import fetch_url, resolve
+
+        if self.checkpoint is not None:
+            ckpt = resolve(self.checkpoint, what="UTMOS22 checkpoint", param="utmos_checkpoint")
+        else:
+            ckpt = fetch_url(CHECKPOINT_URL, what="UTMOS22 checkpoint", param="utmos_checkpoint")
         try:
-            return torch.hub.load(str(self.model), "utmos22_strong", source="local", trust_repo=True).to(self.device)
+            net = torch.hub.load(str(self.model), "utmos22_strong", source="local", trust_repo=True, pretrained=False)
+            net.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
         except Exception as exc:  # hubconf code raises whatever its loader raises
-            raise ModelLoadError(f"cannot load UTMOS22 from {self.model}: {exc}") from exc
+            raise ModelLoadError(f"cannot load UTMOS22 from {self.model} and {ckpt}: {exc}") from exc
+        return net.eval().to(self.device)
 
     def predict(self, audio: Any) -> float:
         import torch
@@ -70,7 +84,7 @@ class UTMOSMetrics(MetricFamily):
 
     def missing(self, item: ScoreItem, spec: MetricSpec) -> str | None:
         if not self.backend.available():
-            return "no UTMOS weights here: pass --metric-option utmos_model=DIR (a SpeechMOS hub checkout)"
+            return "no UTMOS weights here: give the metric option utmos_model=DIR (a SpeechMOS hub checkout)"
         return super().missing(item, spec)
 
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:

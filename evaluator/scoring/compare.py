@@ -23,6 +23,7 @@ import numpy as np
 from evaluator.errors import ConfigError
 from evaluator.fileio import atomic_path, write_text
 from evaluator.metrics.spec import badness
+from evaluator.scoring.rows import read_rows
 from evaluator.scoring.summary import mean_ci
 
 MIN_PAIRS = 6
@@ -51,7 +52,8 @@ def load_systems(args: list[str]) -> dict[str, Path]:
     for name, d in systems.items():
         if not (d / "scores.jsonl").is_file():
             raise ConfigError(
-                f"{d}: no scores.jsonl for system {name!r}", hint="run `dubkit score ... --out DIR` first"
+                f"{d}: no scores.jsonl for system {name!r}",
+                hint="score the system into that directory first (dubkit score)",
             )
     if len(systems) < 2:
         raise ConfigError("compare needs at least two systems")
@@ -60,10 +62,7 @@ def load_systems(args: list[str]) -> dict[str, Path]:
 
 def _values(d: Path, kind: str) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     per_metric: dict[str, dict[str, float]] = {}
-    for raw in (d / "scores.jsonl").read_text(encoding="utf-8").splitlines():
-        if not raw.strip():
-            continue
-        row = json.loads(raw)
+    for row in read_rows(d / "scores.jsonl").values():
         if row.get("kind", "clip") != kind:
             continue
         for name, m in row.get("metrics", {}).items():
@@ -109,7 +108,7 @@ def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip"
     metrics = [m for m in specs if any(m in data[s] for s in systems)]
     metrics += sorted({m for s in systems for m in data[s]} - set(metrics))
     if not metrics:
-        raise ConfigError(f"no {kind} scores to compare", hint="try --kind line or --kind clip")
+        raise ConfigError(f"no {kind} scores to compare", hint="try kind line or clip", param="kind")
     table: dict[str, Any] = {"kind": kind, "systems": list(systems), "metrics": {}}
     for m in metrics:
         rank = _ranking(m, specs.get(m, {}))

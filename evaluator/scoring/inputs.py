@@ -61,9 +61,9 @@ def _output(project: Path, value: str | None) -> str | None:
     return str(p)
 
 
-def _existing(path: str | None, what: str) -> str | None:
+def _existing(path: str | None, param: str) -> str | None:
     if path is not None and not Path(path).is_file():
-        raise MediaError(f"{path}: no such file ({what})", hint="check the path")
+        raise MediaError(f"{path}: no such file ({param})", hint="check the path", param=param)
     return path
 
 
@@ -84,8 +84,8 @@ def resolve_input(
 ) -> list[ScoreItem]:
     """Score items for INPUT (see the module docstring); clips first, then their lines."""
     p = Path(input_path)
-    reference = _existing(reference, "--reference")
-    voice = _existing(voice, "--voice")
+    reference = _existing(reference, "reference")
+    voice = _existing(voice, "voice")
     if p.is_dir():
         from evaluator.project import manifest_path
 

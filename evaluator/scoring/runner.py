@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from evaluator.errors import ConfigError, DubkitError
 from evaluator.fileio import json_safe, write_json, write_text
 from evaluator.metrics import OFFLINE_SUITE, ScoreItem, create_metric, family_of, list_metrics
 from evaluator.metrics.base import MetricFamily
+from evaluator.scoring.rows import RowLog, read_rows
 from evaluator.scoring.summary import summarize, summary_csv
 
 logger = logging.getLogger(__name__)
@@ -110,17 +110,6 @@ class Scorer:
             fam.unload()
 
 
-def _load_rows(path: Path) -> dict[str, dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    if not path.is_file():
-        return rows
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.strip():
-            row = json.loads(raw)
-            rows[row["id"]] = row
-    return rows
-
-
 def _done(row: dict[str, Any] | None) -> set[str]:
     """Metrics of a previous row that need no recomputation (a value or a skip reason; errors are retried)."""
     if not row:
@@ -140,14 +129,16 @@ def score(
 ) -> dict[str, Any]:
     """Score ``items`` into ``out_dir`` (scores.jsonl, summary.json, summary.csv); returns the summary.
 
-    Rows are rewritten atomically after each item. With ``config.resume`` the metrics already in
-    ``scores.jsonl`` are kept; with ``one_model_at_a_time`` each metric family runs over every item
-    and is unloaded before the next family loads. ``annotate(rows, items)`` may add entries to the rows
-    after the metrics (DubScore, proxy MOS); what it returns is added to the summary.
+    Each item's row is appended to ``scores.jsonl`` and flushed as it is scored (:mod:`evaluator.scoring.rows`);
+    the finished file has one line per id. With ``config.resume`` the metrics already in ``scores.jsonl`` are
+    kept (a torn last line from an interrupted run is dropped with a warning); with ``one_model_at_a_time``
+    each metric family runs over every item and is unloaded before the next family loads.
+    ``annotate(rows, items)`` may add entries to the rows after the metrics (DubScore, proxy MOS); what it
+    returns is added to the summary.
     """
     out = Path(out_dir)
     rows_path = out / ROWS_NAME
-    previous = _load_rows(rows_path) if config.resume else {}
+    previous = read_rows(rows_path, repair=True) if config.resume else {}
     scorer = scorer or Scorer(config)
     rows: dict[str, dict[str, Any]] = {}
     for it in items:
@@ -158,11 +149,38 @@ def score(
         row.setdefault("metrics", {})
         rows[it.id] = row
 
-    def flush() -> None:
-        extra = [r for k, r in previous.items() if k not in rows]
-        body = "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in [*rows.values(), *extra])
-        write_text(rows_path, body)
+    log = RowLog(rows_path, fresh=not config.resume)
+    try:
+        _score_rows(items, rows, config, scorer, log, progress)
+        added = annotate(rows, items) if annotate is not None else {}
+        log.rewrite([*rows.values(), *(r for k, r in previous.items() if k not in rows)])
+    finally:
+        log.close()
+    all_rows = list(rows.values())
+    specs = scorer.specs()
+    summary = {
+        "source": source,
+        "items": {k: sum(1 for r in all_rows if r["kind"] == k) for k in ("clip", "line")},
+        "summary": summarize(all_rows, specs),
+        "specs": specs,
+        "config": json_safe(asdict(config)),
+        "seconds_per_family": {k: round(v, 3) for k, v in scorer.seconds.items()},
+        **added,
+    }
+    write_json(out / SUMMARY_NAME, summary)
+    write_text(out / SUMMARY_CSV_NAME, summary_csv(summary["summary"]))
+    return summary
 
+
+def _score_rows(
+    items: list[ScoreItem],
+    rows: dict[str, dict[str, Any]],
+    config: ScoreConfig,
+    scorer: Scorer,
+    log: RowLog,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Score every item into its row, appending each row to ``log`` when its step is done."""
     by_id = {it.id: it for it in items}
     if config.one_model_at_a_time:
         order = [(fam, [it.id]) for fam in scorer.groups for it in items]
@@ -180,30 +198,12 @@ def score(
                 row["metrics"].update(scorer.score_family(family, item, _done(row)))
             row["status"] = "error" if any("error" in m for m in row["metrics"].values()) else "ok"
             if not config.one_model_at_a_time:
-                item._cache.clear()  # decoded audio is kept across families only
-        flush()
+                item.release()  # decoded audio is kept across families only
+            log.append(row)
         if progress is not None:
             progress(step)
     if config.one_model_at_a_time and last_family is not None:
         scorer.families[last_family].unload()
-
-    added = annotate(rows, items) if annotate is not None else {}
-    if annotate is not None:
-        flush()
-    all_rows = list(rows.values())
-    specs = scorer.specs()
-    summary = {
-        "source": source,
-        "items": {k: sum(1 for r in all_rows if r["kind"] == k) for k in ("clip", "line")},
-        "summary": summarize(all_rows, specs),
-        "specs": specs,
-        "config": json_safe(asdict(config)),
-        "seconds_per_family": {k: round(v, 3) for k, v in scorer.seconds.items()},
-        **added,
-    }
-    write_json(out / SUMMARY_NAME, summary)
-    write_text(out / SUMMARY_CSV_NAME, summary_csv(summary["summary"]))
-    return summary
 
 
 def steps(items: list[ScoreItem], config: ScoreConfig, scorer: Scorer) -> int:

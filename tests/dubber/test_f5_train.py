@@ -9,6 +9,7 @@ import pytest
 import torch
 
 pytest.importorskip("f5_tts.model", reason="needs the f5 extra (scripts/setup_f5.sh)")
+pytestmark = pytest.mark.slow  # trains a tiny F5 for a dozen steps (about 40 s here)
 
 from dubber.synth import SynthRequest, VoiceReference  # noqa: E402
 from dubber.synth.f5 import F5Synthesizer  # noqa: E402

@@ -63,5 +63,8 @@ def test_resample_and_errors(tmp_path):
     x = np.stack([np.zeros(3), np.ones(3) * 2])
     y = resample_to_frames(x, 5)
     assert y.shape == (5, 3) and torch.allclose(y[:, 0], torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0]))
-    with pytest.raises(ModelLoadError, match="cannot load"):
+    with pytest.raises(ModelLoadError, match="missing: no such CLIP vision model file or directory"):
         _ = ClipFrameEncoder(tmp_path / "missing").model
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="cannot load"):
+        _ = ClipFrameEncoder(tmp_path / "empty").model

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import sys
 
 import numpy as np
 import pytest
@@ -24,9 +24,10 @@ def test_prosody_audio_vector_of_a_clip(clip_dir):
         enc.encode_file(clip_dir / "c_happy.mp4", 0.0, 0.05)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("funasr") is not None, reason="funasr is installed")
-def test_emotion2vec_without_funasr_names_the_extra():
+def test_emotion2vec_without_funasr_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "funasr", None)  # not importable here, installed or not
     enc = Emotion2VecEncoder()  # constructing touches nothing
+    assert enc.hub_id == "emotion2vec/emotion2vec_plus_base"  # ModelScope's id, fetched from its Hugging Face copy
     assert enc.dim == 768 and enc.encoder_id == "emotion2vec-utterance / iic/emotion2vec_plus_base"
     with pytest.raises(MissingDependencyError) as err:
         enc.encode(np.zeros(16000, np.float32), 16000)

@@ -67,7 +67,7 @@ def test_same_speaker_filter_and_metrics(built_library, clip_dir):
     euclid = lib.query(target, k=2, metric="euclidean")
     first = [h for h in euclid if h.rank == 1]
     assert all(h.id == "c_angry" and h.score == pytest.approx(0.0, abs=1e-4) for h in first)
-    with pytest.raises(ConfigError, match="same-speaker"):
+    with pytest.raises(ConfigError, match="same_speaker needs the target line.s speaker"):
         lib.query(target, same_speaker=True)
     with pytest.raises(ConfigError, match="unknown metric"):
         lib.query(target, metric="manhattan")

@@ -217,7 +217,7 @@ class ControlBranch(nn.Module):
     def knowledge(self, graphs: Sequence[EmotionGraphs]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Each line's emotion graphs through the graph encoder, batched per stage (nodes, mask)."""
         if self.graph is None:
-            raise ValueError("this control branch has no emotion graph encoder (trained without --graph-profile)")
+            raise ValueError("this control branch has no emotion graph encoder (trained without graph_profile)")
         return pad_stage_nodes([self.graph(g) for g in graphs])
 
     def forward(

@@ -68,19 +68,6 @@ def load_f5_config(model_config: str | Path) -> dict[str, Any]:
     return data["model"]
 
 
-def resolve_hub_file(spec: str, what: str, hint: str) -> str:
-    """``hf://owner/repo/path/in/repo`` -> a local path via the hub cache (only at load time)."""
-    parts = spec[len("hf://") :].split("/")
-    if len(parts) < 3:
-        raise ConfigError(f"{what}: {spec!r} is not hf://owner/repo/path")
-    from huggingface_hub import hf_hub_download
-
-    try:
-        return hf_hub_download(repo_id="/".join(parts[:2]), filename="/".join(parts[2:]))
-    except Exception as exc:
-        raise ModelLoadError(f"{what}: cannot fetch {spec} ({type(exc).__name__})", hint=hint) from None
-
-
 def vocab_path(vocab: str | Path | None) -> str:
     """The vocabulary file: ``vocab`` (a multilingual checkpoint's own) or F5's packaged en/zh one."""
     if vocab is None:
@@ -105,14 +92,18 @@ def load_cfm(
     cfg = load_f5_config(model_config)
     if cfg.get("backbone", "DiT") != "DiT":
         raise ConfigError(f"f5: only DiT backbones are supported, {model_config} uses {cfg['backbone']}")
+    from evaluator.models import resolve
+
     ckpt = ckpt or DEFAULT_CKPTS.get(Path(model_config).stem)
-    hint = "pass a local checkpoint (.safetensors or .pt)"
     if ckpt is None:
-        raise ModelLoadError(f"f5: no checkpoint for {model_config}", hint=hint)
-    if ckpt.startswith("hf://"):
-        ckpt = resolve_hub_file(ckpt, "f5 checkpoint", hint)
-    elif not Path(ckpt).is_file():
-        raise ModelLoadError(f"{ckpt}: no such F5 checkpoint", hint=hint)
+        raise ModelLoadError(
+            f"f5: no checkpoint for {model_config}", hint="pass a local checkpoint as ckpt", param="ckpt"
+        )
+    if not ckpt.startswith("hf://") and not Path(ckpt).is_file():
+        raise ModelLoadError(
+            f"{ckpt}: no such F5 checkpoint", hint="pass a local checkpoint (.safetensors or .pt)", param="ckpt"
+        )
+    ckpt = str(resolve(ckpt, what="F5 checkpoint", param="ckpt"))
     vocab_char_map, vocab_size = get_tokenizer(vocab_path(vocab), "custom")
     mel = cfg["mel_spec"]
     model = CFM(
@@ -143,22 +134,15 @@ def load_vocoder(spec: str, mel_spec_type: str, device: Any) -> Any:
 
     if mel_spec_type != "vocos":
         raise ConfigError(f"f5: vocoder type {mel_spec_type!r} is not supported (use vocos)")
-    local = Path(spec)
+    from evaluator.models import resolve
+
+    local = resolve(spec, what="Vocos vocoder", param="vocoder")  # a local directory, or the hub snapshot
+    if not (local / "config.yaml").is_file() or not (local / "pytorch_model.bin").is_file():
+        raise ModelLoadError(f"{local}: a Vocos directory needs config.yaml and pytorch_model.bin", param="vocoder")
     sink = io.StringIO()  # F5's loader prints; keep stdout clean for --json
     try:
         with contextlib.redirect_stdout(sink):
-            if local.is_dir():
-                if not (local / "config.yaml").is_file() or not (local / "pytorch_model.bin").is_file():
-                    raise ModelLoadError(f"{local}: a Vocos directory needs config.yaml and pytorch_model.bin")
-                voc = f5_load_vocoder("vocos", is_local=True, local_path=str(local), device=str(device))
-            elif spec == DEFAULT_VOCODER:
-                voc = f5_load_vocoder("vocos", is_local=False, device=str(device))
-            else:
-                from vocos import Vocos
-
-                voc = Vocos.from_pretrained(spec).eval().to(device)
-    except ModelLoadError:
-        raise
+            voc = f5_load_vocoder("vocos", is_local=True, local_path=str(local), device=str(device))
     except Exception as exc:
         raise ModelLoadError(
             f"f5 vocoder {spec}: cannot load ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})",

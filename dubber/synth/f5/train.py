@@ -70,12 +70,16 @@ def clip_width(clip: str | Path) -> int:
     """Feature width of a CLIP vision model (reads its config only)."""
     from transformers import CLIPVisionConfig
 
+    from evaluator.models import resolve
+
+    path = resolve(str(clip), what="CLIP vision model", param="clip")
     try:
-        return int(CLIPVisionConfig.from_pretrained(str(clip)).hidden_size)
+        return int(CLIPVisionConfig.from_pretrained(str(path)).hidden_size)
     except OSError as exc:
         raise ModelLoadError(
             f"CLIP vision model {clip}: cannot read its config ({str(exc).splitlines()[0][:160]})",
-            hint="pass a local CLIP model directory with --clip DIR",
+            hint="pass a local CLIP model directory as clip",
+            param="clip",
         ) from None
 
 
@@ -136,7 +140,8 @@ class SynthTrainer:
         elif any(u.retrieved for u in self.data):
             raise ConfigError(
                 f"{cfg.data}: utterances carry retrieved hits, but no emotion graph was asked for",
-                hint="pass --graph-profile with the profile the footage library was built with (offline or paper)",
+                hint="set graph_profile to the profile the footage library was built with (offline or paper)",
+                param="graph_profile",
             )
         return {"video_dim": video_dim, "clip": None if clip is None else str(clip), "graph": graph}
 
@@ -280,7 +285,9 @@ class SynthTrainer:
             return
         state = torch.load(last, map_location=self.device, weights_only=True)
         if state.get("control_config") != self.control_cfg.to_dict():
-            raise ConfigError(f"{last}: was trained with another control config", hint="use a new --out directory")
+            raise ConfigError(
+                f"{last}: was trained with another control config", hint="use a new out directory", param="out"
+            )
         self.net.control.load_state_dict(state["control"])
         if "lora" in state:
             self.model.transformer.load_state_dict(state["lora"]["state"], strict=False)

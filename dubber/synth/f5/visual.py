@@ -50,8 +50,11 @@ class ClipFrameEncoder:
         if self._model is None:
             from transformers import CLIPVisionModel
 
+            from evaluator.models import resolve
+
+            path = resolve(str(self.spec), what="CLIP vision model", param="clip")
             try:
-                self._model = CLIPVisionModel.from_pretrained(str(self.spec))
+                self._model = CLIPVisionModel.from_pretrained(str(path))
             except OSError as exc:
                 raise ModelLoadError(
                     f"CLIP vision model {self.spec}: cannot load ({str(exc).splitlines()[0][:160]})",

@@ -104,7 +104,7 @@ def test_well_formed_answer_goes_through_the_same_parse_path(reader: Transformer
 def test_missing_directory_is_a_model_load_error(tmp_path: Path) -> None:
     r = TransformersSceneReader(str(tmp_path / "nowhere"))
     clip = SceneClip(cue=Cue(1, 0.0, 1.0, ""), frames=np.zeros((1, 56, 56, 3), np.uint8), times=np.zeros(1), audio=None)
-    with pytest.raises(ModelLoadError, match="no config.json"):
+    with pytest.raises(ModelLoadError, match="no such scene-reading VLM file or directory"):
         r.read(clip)
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "config.json").write_text('{"model_type": "qwen2_vl"}')

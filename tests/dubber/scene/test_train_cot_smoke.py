@@ -95,6 +95,7 @@ def test_data_errors_name_the_line(tmp_path: Path) -> None:
         cot_data.load_examples(bad)
 
 
+@pytest.mark.slow  # TRL SFT + DPO (MPO) smoke run
 def test_sft_then_mpo_on_a_tiny_qwen2vl(data: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     pytest.importorskip("trl", reason="trl is not installed: pip install 'dubkit[cot-train]'")
     import torch

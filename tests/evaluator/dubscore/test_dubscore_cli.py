@@ -31,6 +31,7 @@ def corpus(tmp_path_factory, espeak):
     return root
 
 
+@pytest.mark.slow  # DubScore training runs (130 s on 2 busy cores: the audio_metrics cue runs every metric)
 def test_train_score_with_model(corpus) -> None:
     runner = CliRunner()
     cache, out = corpus / "cache", corpus / "run"
@@ -63,7 +64,16 @@ def test_train_score_with_model(corpus) -> None:
     assert bad.exit_code == 2 and "proxy_mos column or metric columns" in bad.output
 
 
-def test_ratings_import_and_next(corpus, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def scores(corpus):
+    """``dubkit score`` rows of the corpus (one cheap metric): what ``ratings next`` chooses by."""
+    res = CliRunner().invoke(main, ["score", str(corpus / "clips.csv"), "--metrics", "dnsmos_ovrl,wer", "-o",
+                                    str(corpus / "ratings_scores"), "--json", "-q"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    return corpus / "ratings_scores" / "scores.jsonl"
+
+
+def test_ratings_import_and_next(corpus, scores, tmp_path) -> None:
     runner = CliRunner()
     rng = np.random.default_rng(0)
     lines = ["clip,rater,overall,sync,speaker,clarity,emotion,prosody"]
@@ -78,9 +88,6 @@ def test_ratings_import_and_next(corpus, tmp_path) -> None:
     rel = json.loads(res.output)["reliability"]
     assert rel["clips"] == 4 and rel["raters"] == 3 and rel["icc1"] > 0.5 and rel["icc2"] is not None
     assert "mos" in (tmp_path / "out" / "clips.csv").read_text().splitlines()[0]
-    scores = corpus / "s" / "scores.jsonl"
-    if not scores.is_file():
-        pytest.skip("needs the score run of the previous test")
     nxt = runner.invoke(main, ["ratings", "next", "--scores", str(scores), "--ratings", str(tmp_path / "ratings.csv"),
                                "--budget", "2", "--json"])  # fmt: skip
     assert nxt.exit_code == 0, nxt.output
@@ -88,6 +95,7 @@ def test_ratings_import_and_next(corpus, tmp_path) -> None:
     assert len(picked) == 2 and not set(picked) & {"c0", "c1", "c2", "c3"}
 
 
+@pytest.mark.slow  # DubScore training runs
 def test_train_ensemble_options_reach_checkpoint_and_score_is_members_mean(corpus) -> None:
     import torch
 
@@ -168,6 +176,7 @@ def test_train_option_defaults_are_trainconfig_defaults() -> None:
     assert defaults["ensemble"] is None and want.ensemble == 1  # None: 1, or the --init checkpoint's members
 
 
+@pytest.mark.slow  # DubScore training runs
 def test_stage_two_rehearsal_trains_on_proxy_labels_of_unrated_clips_and_scores_the_rated(corpus, tmp_path) -> None:
     from evaluator.dubscore.checkpoint import load_checkpoint
 

@@ -84,6 +84,7 @@ def test_lora_and_fusion_train_jointly_base_frozen_checkpoint_round_trip(tiny_w2
     assert "+lora:" in got["c0"]["encoders"]["wav2vec2"]
 
 
+@pytest.mark.slow  # LoRA fine-tuning through the CLI
 def test_cli_finetune_encoders_end_to_end(tiny_w2v, tmp_path) -> None:
     from cli.main import main
     from evaluator.dubscore.checkpoint import load_checkpoint
@@ -109,6 +110,7 @@ def test_cli_finetune_encoders_end_to_end(tiny_w2v, tmp_path) -> None:
     assert res.exit_code == 2 and "--finetune-encoders needs --profile paper" in res.output
 
 
+@pytest.mark.slow  # LoRA fine-tuning, twice
 def test_stage2_init_from_lora_checkpoint_frozen_or_finetuned_adapters_then_score(tiny_w2v, tmp_path) -> None:
     from cli.main import main
     from evaluator.dubscore.checkpoint import load_checkpoint

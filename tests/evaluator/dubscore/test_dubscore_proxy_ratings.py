@@ -36,8 +36,10 @@ def test_proxy_learn_direction_roundtrip_and_equal_is_uncalibrated() -> None:
     assert not eq.calibrated and "uncalibrated" in eq.source
     assert eq.mos(np.array([[0.0, 5.0]]))[0] == pytest.approx(5.0)
     assert eq.mos(np.array([[np.nan, 5.0]]))[0] == pytest.approx(1 + 4 * 0.75)  # missing -> 0.5
-    with pytest.raises(ConfigError, match="no default proxy anchors"):
+    with pytest.raises(ConfigError, match="unknown metric"):
         Normaliser.default(["made_up"])
+    with pytest.raises(ConfigError, match="no default proxy anchors for stretch_ratio"):
+        Normaliser.default(["wer", "stretch_ratio"])
 
 
 def test_calibration_of_a_well_specified_gaussian() -> None:
