@@ -31,11 +31,11 @@ def test_demo_lines_get_hits_and_emotion_matched_prompts(demo_episode, tmp_path)
         assert line.retrieved, line.index
         assert {h["modality"] for h in line.retrieved} == {"scene", "face", "text"}
         own = f"demo:{line.index}"
-        assert own not in {h["id"] for h in line.retrieved}  # a line never retrieves its own span
+        assert own not in {h["id"].split("@")[0] for h in line.retrieved}  # a line never retrieves its own span
         assert all(len(h["audio_vector"]) == 16 for h in line.retrieved)
     # ANNA's lines 1 and 3 prompt each other; BEN has no other clip, so keeps the default reference
-    assert prompts[1] is not None and prompts[1].clip_id == "demo:3"
-    assert prompts[3] is not None and prompts[3].clip_id == "demo:1"
+    assert prompts[1] is not None and prompts[1].clip_id.startswith("demo:3@")
+    assert prompts[3] is not None and prompts[3].clip_id.startswith("demo:1@")
     assert prompts[2] is None
     roundtrip = Manifest.from_dict(manifest.to_dict())
     assert roundtrip.lines[0].retrieved == manifest.lines[0].retrieved
