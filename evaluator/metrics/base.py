@@ -132,7 +132,7 @@ class MetricFamily(ABC):
             for n in todo:
                 v = values.get(n)
                 if isinstance(v, SkipMetric):
-                    out[n] = self._value(specs[n], None, skipped=str(v))
+                    out[n] = self._value(specs[n], None, skipped=str(v), details=v.details)
                 elif isinstance(v, MetricValue):  # a value from another model than the spec's (a fallback)
                     out[n] = v
                 elif isinstance(v, tuple):

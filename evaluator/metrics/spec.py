@@ -129,4 +129,9 @@ class MetricValue:
 
 
 class SkipMetric(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Raised inside a metric when the item cannot be scored (no face, too short, ...): the reason is recorded."""
+    """Raised (or returned per metric) when the item cannot be scored (no face, too short, no sync found...): the
+    reason is recorded, with ``details`` of what was measured on the way (the signed lag of a failed search)."""
+
+    def __init__(self, reason: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.details = dict(details or {})
