@@ -163,6 +163,8 @@ def score(
                 value += f" [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}]"
             why = f"  ({'; '.join(e['skipped'])})" if e["n"] == 0 and e.get("skipped") else ""
             click.echo(f"  {name:<18} {value:<28} {e.get('backend')}{why}")
+            for note, count in e.get("notes", {}).items():
+                click.echo(f"  {'':<18} note: {note} ({count} of {e['n']})")
     for key in ("dubscore", "proxy_mos"):
         if summary.get(key):
             e = summary[key]
@@ -182,6 +184,8 @@ def compare(systems: tuple[str, ...], out: Path, kind: str, as_json: bool) -> No
     from evaluator.scoring.compare import load_systems
 
     table = run_compare(load_systems(list(systems)), out, kind=kind)
+    for warning in table["warnings"]:
+        click.echo(f"dubkit: warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(table, ensure_ascii=False, default=str))
         return

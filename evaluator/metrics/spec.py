@@ -113,6 +113,9 @@ class MetricValue:
     sample_rate: int | None
     skipped: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    #: caveats of the value, short and shared across items so a summary can count them ("transcribed the mix
+    #: (no dialogue stem found)", "under 1.25 s: pocketsphinx WER unreliable")
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -125,6 +128,8 @@ class MetricValue:
             d["skipped"] = self.skipped
         if self.details:
             d["details"] = self.details
+        if self.notes:
+            d["notes"] = list(self.notes)
         return d
 
 
