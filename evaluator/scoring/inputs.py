@@ -15,7 +15,8 @@ What ASR-based metrics (wer, cer, semantic_sim) transcribe: a dubbed video's aud
 over music and effects), and a recogniser hears the music too (the demo's WER was 1.04 on the mix and
 0.42 on the dialogue). When the media file is a dubkit output with a dialogue stem (the project's
 manifest beside it, ``OUT.dubkit/manifest.json``, naming it as its video and giving its ``dub_wav``; or
-``OUT.dub.wav`` beside ``OUT.mp4``), ASR transcribes that stem over the same span, and each value says
+``OUT.dub.wav`` beside ``OUT.mp4``; either only when its length is the video's within 0.5 s, the same
+timeline), ASR transcribes that stem over the same span, and each value says
 "transcribed the dialogue stem"; otherwise each value says the mix (or the file as given) was
 transcribed. A project's clip transcribes its dialogue stem; its lines, their own audio.
 """
@@ -117,32 +118,34 @@ STEM_TOLERANCE_S = 0.5
 
 
 def dialogue_stem(media: Path) -> Path | None:
-    """The dialogue stem of a dubkit output ``media`` (see the module docstring), or None."""
-    from evaluator.errors import ManifestError
-    from evaluator.manifest import load_manifest, manifest_path
+    """The dialogue stem of a dubkit output ``media`` (see the module docstring), or None.
 
-    found: Path | None = None
+    The project's ``manifest.json`` is read as plain JSON for its ``outputs`` only (any schema version
+    records them the same way); an unreadable one is passed over.
+    """
+    candidates = []
     project = media.with_suffix(".dubkit")
-    if manifest_path(project).is_file():
-        try:
-            outputs = load_manifest(project).outputs
-        except ManifestError:
-            outputs = {}
-        video, stem = outputs.get("video"), outputs.get("dub_wav")
-        if (
-            isinstance(video, str)
-            and isinstance(stem, str)
-            and Path(_output(project, video)).resolve() == media.resolve()
-        ):
-            found = Path(_output(project, stem))
-    if found is None or not found.is_file():
-        found = media.with_suffix(".dub.wav")
-    if not found.is_file() or found.resolve() == media.resolve():
-        return None
-    mix, speech = _duration(str(media)), _duration(str(found))
-    if mix is not None and speech is not None and abs(mix - speech) > STEM_TOLERANCE_S:
-        return None
-    return found
+    try:
+        outputs = json.loads((project / "manifest.json").read_text(encoding="utf-8")).get("outputs")
+    except (OSError, ValueError, AttributeError):
+        outputs = None
+    outputs = outputs if isinstance(outputs, dict) else {}
+    video, stem = outputs.get("video"), outputs.get("dub_wav")
+    if (
+        isinstance(video, str)
+        and isinstance(stem, str)
+        and Path(_output(project, video) or "").resolve() == media.resolve()
+    ):
+        candidates.append(Path(_output(project, stem) or ""))
+    candidates.append(media.with_suffix(".dub.wav"))
+    mix = _duration(str(media))
+    for found in candidates:
+        if not found.is_file() or found.resolve() == media.resolve():
+            continue
+        speech = _duration(str(found))
+        if mix is None or speech is None or abs(mix - speech) <= STEM_TOLERANCE_S:
+            return found
+    return None
 
 
 def _media_items(

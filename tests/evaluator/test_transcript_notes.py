@@ -37,3 +37,31 @@ def test_the_speech_source_is_transcribed_and_the_note_recorded(families, speech
     v = families["transcript"].score(it, ["wer"])["wer"]
     assert v.value <= 0.15 and v.details["transcribed"] == "speech" and v.notes == ["transcribed the dialogue stem"]
     assert it.describe()["speech"] == {"array": True, "sr": SR}
+
+
+def test_dialogue_stem_from_the_projects_outputs_or_beside_the_video(tmp_path):
+    import json
+    import subprocess
+
+    from evaluator.media import write_wav
+    from evaluator.media.tools import binary
+    from evaluator.scoring.inputs import dialogue_stem
+
+    video = tmp_path / "ep.dub.mp4"
+    lavfi = ["-f", "lavfi", "-i", "color=c=gray:s=64x64:d=2:r=10", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono"]
+    subprocess.run([binary("ffmpeg"), "-v", "error", *lavfi, "-t", "2", "-c:v", "libx264", str(video)], check=True)
+    assert dialogue_stem(video) is None  # a video alone: the mix is all there is
+    sr = 16000
+    write_wav(tmp_path / "ep.dub.dub.wav", np.zeros(2 * sr, np.float32), sr)
+    assert dialogue_stem(video) == tmp_path / "ep.dub.dub.wav"  # `dubkit dub -o ep.dub.mp4` writes it there
+    (tmp_path / "stems").mkdir()
+    write_wav(tmp_path / "stems" / "speech.wav", np.zeros(2 * sr, np.float32), sr)
+    project = tmp_path / "ep.dub.dubkit"
+    project.mkdir()
+    outputs = {"video": str(video), "dub_wav": str(tmp_path / "stems" / "speech.wav")}
+    (project / "manifest.json").write_text(json.dumps({"outputs": outputs}))
+    assert dialogue_stem(video) == tmp_path / "stems" / "speech.wav"  # the project's record comes first
+    write_wav(tmp_path / "stems" / "speech.wav", np.zeros(5 * sr, np.float32), sr)
+    assert dialogue_stem(video) == tmp_path / "ep.dub.dub.wav"  # 5 s is not this 2 s video's timeline
+    (project / "manifest.json").write_text("{ not json")
+    assert dialogue_stem(video) == tmp_path / "ep.dub.dub.wav"
