@@ -68,6 +68,9 @@ def build(path: Path, n: int, dims: dict[str, int], centers: dict[str, np.ndarra
             "speaker": pa.array([f"spk{j % 40}" for j in ids]),
             "emotion": pa.nulls(size, pa.string()),
             "source": pa.array(["synthetic"] * size),
+            "key": pa.array([f"{j:016x}" for j in ids]),
+            "video_sha256": pa.nulls(size, pa.string()),
+            "audio_sha256": pa.nulls(size, pa.string()),
         }
         for m, d in dims.items():
             cols[vec_col(m)] = pa.FixedSizeListArray.from_arrays(pa.array(vecs[m].ravel()), d)

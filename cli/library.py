@@ -16,7 +16,7 @@ _PROFILE = click.Choice(["offline", "paper"])
 def _clips(source: Path, subs: Path | None) -> list[Any]:
     """Clips of SOURCE: a dubkit project, a CSV/TSV/JSONL dataset manifest, or a video with --subs."""
     from evaluator.errors import ConfigError
-    from retrieval import ClipSpec, clips_from_project, read_dataset
+    from retrieval import clips_from_project, clips_from_script, read_dataset
 
     if source.is_dir() or source.name == "manifest.json":
         return clips_from_project(source)
@@ -26,21 +26,7 @@ def _clips(source: Path, subs: Path | None) -> list[Any]:
         raise ConfigError(
             f"{source}: a video needs its subtitles to be cut into clips", hint="pass --subs FILE (SRT/VTT/ASS)"
         )
-    from evaluator.script import read_script
-
-    stem = source.stem
-    return [
-        ClipSpec(
-            id=f"{stem}:{c.index}",
-            video=str(source),
-            start=c.start,
-            end=c.end,
-            text=c.text,
-            speaker=c.speaker,
-            source=str(subs),
-        )
-        for c in read_script(subs)
-    ]
+    return clips_from_script(source, subs)
 
 
 def _run_add(lib: Any, clips: list[Any], quiet: bool, as_json: bool) -> dict[str, Any]:
@@ -186,8 +172,39 @@ def info(lib_path: Path, as_json: bool) -> None:
     click.echo("speakers: " + ", ".join(f"{s} ({n})" for s, n in sorted(data["speakers"].items())))
     for m, v in data["vectors"].items():
         idx = data["index"].get(m)
-        state = f"{idx['type']} {idx['metric']}" if idx else f"exact (index past {data['index_threshold']} clips)"
+        state = (
+            f"{idx['type']} {idx['metric']} index"
+            if idx
+            else f"exact search (an approximate index is built once the library holds {data['index_threshold']} clips)"
+        )
         click.echo(f"  {m:<5} {v['dim']:>4}-d  {v['clips']} clips  {state}  {v['encoder']}")
     last = data.get("last_build")
     if last:
         click.echo(f"last build: {last['added']} added, {len(last['skipped'])} skipped")
+
+
+@library.command()
+@click.argument("lib_path", metavar="LIB", type=click.Path(path_type=Path))
+@click.option(
+    "--base",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder that relative media paths of the old library are relative to (default: the current one).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@handle_errors
+def migrate(lib_path: Path, base: Path | None, as_json: bool) -> None:
+    """Migrate LIB from schema 1 (clip ids STEM:cue, which collide) to content-keyed ids; vectors are kept."""
+    from retrieval.migrate import migrate_library
+
+    report = migrate_library(lib_path, base=base).to_dict()
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    if report["from_version"] == report["to_version"]:
+        click.echo(f"{lib_path}: already schema {report['to_version']} ({report['clips']} clips); nothing to do")
+        return
+    click.echo(
+        f"{lib_path}: migrated {report['clips']} clips from schema {report['from_version']} to "
+        f"{report['to_version']} (ids LABEL@KEY; {report['media_files']} media file(s) read, "
+        f"{report['duplicates']} duplicate(s) of the same footage dropped)"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,8 +12,35 @@ from cli.errors import handle_errors
 from cli.options import parse_key_values
 
 
+def _range(lo: float | None, hi: float | None) -> str:
+    def num(v: float | None) -> str:
+        return f"{v:g}" if v is not None else "inf"
+
+    return f"[{'-inf' if lo is None else num(lo)}, {num(hi)}{']' if hi is not None else ')'}"
+
+
+def _direction(spec: dict[str, Any]) -> str:
+    if spec.get("target") is not None:
+        return f"closest to {spec['target']:g}"
+    return "higher" if spec["higher_is_better"] else "lower"
+
+
+def spec_table(specs: dict[str, dict[str, Any]]) -> str:
+    """The metric specs as a readable table: name, backend, inputs, better, range, model."""
+    header = ("metric", "backend", "inputs", "better", "range", "model")
+    rows = [
+        (n, s["backend"], " + ".join(s["inputs"]), _direction(s), _range(*s["range"]), s["model_id"])
+        for n, s in specs.items()
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for r in [header, *rows]:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1])
+    return "\n".join(lines)
+
+
 @click.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", required=False, type=click.Path(path_type=Path))
 @click.option("--reference", type=click.Path(path_type=Path), help="Reference speech with the same words (mcd...).")
 @click.option("--voice", type=click.Path(path_type=Path), help="A clip of the target voice (spk_sim, emo_sim).")
 @click.option("--text", help="Target text of the clip (wer, cer, semantic_sim).")
@@ -35,13 +63,18 @@ from cli.options import parse_key_values
 @click.option("--one-model-at-a-time", is_flag=True, help="Run each metric family over all items, then unload it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option("--list", "list_only", is_flag=True, help="List the metrics with their specs and exit.")
+@click.option(
+    "--list",
+    "list_only",
+    is_flag=True,
+    help="List the metrics (all, or those of --metrics) with backend, model, inputs, direction and range; no INPUT.",
+)
 @click.option("--model", "model_ckpt", type=click.Path(path_type=Path), help="DubScore checkpoint: add dubscore.")
 @click.option("--proxy-weights", type=click.Path(path_type=Path), help="Learned proxy weights (default: equal).")
 @click.option("--feature-cache", type=click.Path(path_type=Path), help="DubScore feature cache directory.")
 @handle_errors
 def score(
-    input_path: Path,
+    input_path: Path | None,
     reference: Path | None,
     voice: Path | None,
     text: str | None,
@@ -72,26 +105,39 @@ def score(
 
     if text is not None and script is not None:
         raise click.UsageError("give --text or --script, not both")
+    if input_path is None and not list_only:
+        raise click.UsageError("missing INPUT (a media file, a dubkit project or a clip list; or --list)")
+    chosen = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else ()
+    backend_choice = parse_key_values(
+        backends,
+        flag="--backend",
+        declared=[Option(f) for f in METRICS.names()],
+        what="--backend (FAMILY=BACKEND)",
+        dashes_to_underscores=False,
+    )
+    option_values = parse_key_values(
+        metric_options, flag="--metric-option", declared=declared_options(), what="the metrics"
+    )
+    if list_only:
+        from evaluator.metrics import list_metrics
+
+        listed = Scorer(
+            ScoreConfig(
+                metrics=chosen or tuple(list_metrics()), profile=profile, backends=backend_choice, options=option_values
+            )
+        ).specs()
+        click.echo(json.dumps(listed) if as_json else spec_table(listed))
+        return
+    assert input_path is not None
     config = ScoreConfig(
-        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else (),
+        metrics=chosen,
         profile=profile,
-        backends=parse_key_values(
-            backends,
-            flag="--backend",
-            declared=[Option(f) for f in METRICS.names()],
-            what="--backend (FAMILY=BACKEND)",
-            dashes_to_underscores=False,
-        ),
-        options=parse_key_values(
-            metric_options, flag="--metric-option", declared=declared_options(), what="the metrics"
-        ),
+        backends=backend_choice,
+        options=option_values,
         one_model_at_a_time=one_model_at_a_time,
         resume=resume,
     )
     scorer = Scorer(config)
-    if list_only:
-        click.echo(json.dumps(scorer.specs(), indent=None if as_json else 2))
-        return
     items = resolve_input(
         input_path,
         reference=str(reference) if reference else None,
@@ -122,6 +168,8 @@ def score(
                 value += f" [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}]"
             why = f"  ({'; '.join(e['skipped'])})" if e["n"] == 0 and e.get("skipped") else ""
             click.echo(f"  {name:<18} {value:<28} {e.get('backend')}{why}")
+            for note, count in e.get("notes", {}).items():
+                click.echo(f"  {'':<18} note: {note} ({count} of {e['n']})")
     for key in ("dubscore", "proxy_mos"):
         if summary.get(key):
             e = summary[key]
@@ -142,6 +190,8 @@ def compare(systems: tuple[str, ...], out: Path, kind: str, html: bool, as_json:
     from evaluator.scoring.compare import load_systems
 
     table = run_compare(load_systems(list(systems)), out, kind=kind, html=html)
+    for warning in table["warnings"]:
+        click.echo(f"dubkit: warning: {warning}", err=True)
     if as_json:
         from evaluator.fileio import json_safe
 

@@ -42,15 +42,26 @@ class MediaError(DubkitError):
 
 
 class ScriptError(DubkitError):
-    """A subtitle script has problems; ``problems`` lists each with its cue number."""
+    """A subtitle script has problems; ``problems`` lists each with its cue (or says what is wrong with the file).
 
-    def __init__(self, path: str, problems: list[str]) -> None:
+    ``whole_file`` errors (missing, empty, unreadable) are about the file, not its cues: they carry their own
+    ``hint`` (or none) instead of "fix these cues".
+    """
+
+    CUE_HINT = "fix these cues and run again"
+
+    def __init__(self, path: str, problems: list[str], *, whole_file: bool = False, hint: str | None = None) -> None:
         self.path = path
         self.problems = list(problems)
-        head = f"{path}: {len(self.problems)} problem(s) in the script: " + "; ".join(self.problems[:8])
-        if len(self.problems) > 8:
-            head += f"; and {len(self.problems) - 8} more"
-        super().__init__(head, hint="fix these cues and run again")
+        self.whole_file = whole_file
+        if whole_file:
+            head = f"{path}: " + "; ".join(self.problems)
+        else:
+            head = f"{path}: {len(self.problems)} problem(s) in the script: " + "; ".join(self.problems[:8])
+            if len(self.problems) > 8:
+                head += f"; and {len(self.problems) - 8} more"
+            hint = hint or self.CUE_HINT
+        super().__init__(head, hint=hint)
 
 
 class MissingDependencyError(DubkitError):

@@ -2,8 +2,15 @@
 
 Shared by the dubber (the target script, the source script) and the scorer (per-line scoring).
 
-Cue numbers are 1-based in file order, as a subtitle editor shows them. The speaker comes from the
-ASS ``Name`` field, else from an upper-case ``NAME:`` prefix (``ANNA: Hello``), else ``default``.
+Messages name each cue by the file's own name for it (``Cue.label``): an SRT cue by its number (a file
+numbered 10, 11, 12 says "cue 11" for its second cue), a WebVTT cue by its identifier when it has one.
+Cues without one (ASS/SSA, WebVTT cues without identifiers, other formats) are named by their row in
+the file's event list, 1-based, comment events included: the row number a subtitle editor such as
+Aegisub shows. ``Cue.index`` is the cue's position among the spoken cues (1-based, file order), unique
+whatever the file's numbering; code keys lines by it.
+
+The speaker comes from the ASS ``Name`` field, else from an upper-case ``NAME:`` prefix
+(``ANNA: Hello``), else ``default``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,13 @@ class Cue:
     end: float
     text: str
     speaker: str = DEFAULT_SPEAKER
+    #: the file's own name for the cue (see the module docstring); empty means ``index``
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """How messages name this cue: its label, else its position."""
+        return self.label or str(self.index)
 
     @property
     def duration(self) -> float:
@@ -47,35 +61,81 @@ def split_speaker(text: str) -> tuple[str | None, str]:
     return m.group(1).strip(), text[m.end() :].strip()
 
 
+#: formats whose cues carry their own name on the line before their timing line
+_LABELLED_FORMATS = ("srt", "vtt")
+
+
+def _labels(text: str, fmt: str | None, n_events: int) -> list[str]:
+    """The file's own name of each event, in file order (see the module docstring).
+
+    SRT and WebVTT: the line just before each timing line (an SRT number, a WebVTT identifier), found with
+    the same timestamp pattern pysubs2 reads the cues with; an event without one, and every event of other
+    formats, is named by its row (1-based).
+    """
+    rows = [str(i + 1) for i in range(n_events)]
+    if fmt not in _LABELLED_FORMATS:
+        return rows
+    from pysubs2.formats import get_format_class
+
+    stamp = get_format_class(fmt).TIMESTAMP
+    lines = text.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if len(stamp.findall(line)) != 2:
+            continue
+        before = lines[i - 1].strip() if i > 0 else ""
+        if fmt == "srt":  # the cue number: digits only (a missing number leaves the previous cue's text there)
+            own = before if before.isdigit() else ""
+        else:  # a WebVTT identifier: a line of its own after a blank line (or the header)
+            blank_before = i < 2 or not lines[i - 2].strip()
+            own = before if blank_before and before and not before.startswith("WEBVTT") else ""
+        found.append(own)
+    if len(found) != n_events:  # pysubs2 read the file differently: positions are the honest fallback
+        return rows
+    return [own or row for own, row in zip(found, rows, strict=True)]
+
+
 def read_script(path: str | os.PathLike[str]) -> list[Cue]:
     """Parse a subtitle file into cues (file order). Raises ``ScriptError`` if it cannot be read."""
     import pysubs2
 
     p = Path(path)
+    if p.is_dir():
+        raise ScriptError(str(p), ["is a directory, not a subtitle file"], whole_file=True)
     if not p.is_file():
-        raise ScriptError(str(p), ["no such file"])
+        raise ScriptError(str(p), ["no such file"], whole_file=True, hint="check the path")
     try:
-        subs = pysubs2.load(str(p), encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise ScriptError(str(p), ["not UTF-8 text: re-save it as UTF-8"]) from None
-    except Exception as exc:  # pysubs2 raises several format errors; all mean the same to the user
-        raise ScriptError(str(p), [f"not a subtitle file pysubs2 can read ({type(exc).__name__})"]) from None
+        raise ScriptError(str(p), ["not UTF-8 text"], whole_file=True, hint="re-save it as UTF-8") from None
+    if not text.strip():
+        raise ScriptError(str(p), ["the file is empty"], whole_file=True)
+    try:
+        subs = pysubs2.SSAFile.from_string(text)
+    except Exception:  # pysubs2 raises several format errors; all mean the same to the user
+        raise ScriptError(
+            str(p), ["not a subtitle file dubkit can read"], whole_file=True, hint="use SRT, WebVTT or ASS/SSA"
+        ) from None
+    labels = _labels(text, subs.format, len(subs.events))
     cues = []
-    for i, event in enumerate(e for e in subs if not e.is_comment):
+    for label, event in zip(labels, subs.events, strict=True):
+        if event.is_comment:
+            continue
         raw = " ".join(event.plaintext.split())
         speaker = event.name.strip() or None
-        prefixed, text = split_speaker(raw)
+        prefixed, body = split_speaker(raw)
         cues.append(
             Cue(
-                index=i + 1,
+                index=len(cues) + 1,
                 start=event.start / 1000.0,
                 end=event.end / 1000.0,
-                text=text,
+                text=body,
                 speaker=speaker or prefixed or DEFAULT_SPEAKER,
+                label=label,
             )
         )
     if not cues:
-        raise ScriptError(str(p), ["no cues found"])
+        raise ScriptError(str(p), ["no cues found"], whole_file=True)
     return cues
 
 
@@ -87,13 +147,13 @@ def script_problems(cues: list[Cue], video_duration: float | None = None) -> lis
     problems = []
     for c in cues:
         if not c.text:
-            problems.append(f"cue {c.index}: empty text")
-        if c.end <= c.start:
-            problems.append(f"cue {c.index}: ends ({_clock(c.end)}) before it starts ({_clock(c.start)})")
+            problems.append(f"cue {c.name}: empty text")
+        if c.end == c.start:
+            problems.append(f"cue {c.name}: has zero length (starts and ends at {_clock(c.start)})")
+        elif c.end < c.start:
+            problems.append(f"cue {c.name}: ends ({_clock(c.end)}) before it starts ({_clock(c.start)})")
         if video_duration is not None and c.end > video_duration + 1e-3:
-            problems.append(
-                f"cue {c.index}: ends at {_clock(c.end)}, beyond the video's end ({_clock(video_duration)})"
-            )
+            problems.append(f"cue {c.name}: ends at {_clock(c.end)}, beyond the video's end ({_clock(video_duration)})")
     by_speaker: dict[str, list[Cue]] = {}
     for c in cues:
         if c.end > c.start:
@@ -102,7 +162,7 @@ def script_problems(cues: list[Cue], video_duration: float | None = None) -> lis
         own.sort(key=lambda c: (c.start, c.index))
         for a, b in zip(own, own[1:], strict=False):
             if b.start < a.end - 1e-3:
-                problems.append(f"cue {b.index}: overlaps cue {a.index} of the same speaker ({speaker})")
+                problems.append(f"cue {b.name}: overlaps cue {a.name} of the same speaker ({speaker})")
     return problems
 
 

@@ -14,7 +14,7 @@ import csv
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,12 @@ _TEXT_KEYS = ("text", "transcript", "utterance")
 
 @dataclass(frozen=True)
 class ClipSpec:
-    """One reference clip: where its media is, which span, what is said and by whom."""
+    """One reference clip: where its media is, which span, what is said and by whom.
+
+    ``id`` is the readable label a source gives (a dataset's id, ``STEM:CUE``); :meth:`keyed` adds the
+    library identity (content digests, ``key``, and the stored id ``LABEL@KEY``, see
+    :mod:`retrieval.clip_ids`).
+    """
 
     id: str
     video: str | None = None
@@ -37,11 +42,32 @@ class ClipSpec:
     speaker: str = "default"
     emotion: str | None = None
     source: str | None = None
+    key: str | None = None
+    video_sha256: str | None = None
+    audio_sha256: str | None = None
 
     @property
     def audio_source(self) -> str | None:
         """The file whose audio stream is the clip's speech (its own audio file, else the video's)."""
         return self.audio or self.video
+
+    def keyed(self) -> ClipSpec:
+        """This clip as a library stores it: absolute media paths, their sha256, the key, id ``LABEL@KEY``.
+
+        Reads each media file once per process (``MediaError`` when one is missing).
+        """
+        from retrieval.clip_ids import library_id, media_digest, span_key
+
+        if self.key is not None:
+            return self
+        video = str(Path(self.video).expanduser().resolve()) if self.video else None
+        audio = str(Path(self.audio).expanduser().resolve()) if self.audio else None
+        vsha = media_digest(video) if video else None
+        asha = media_digest(audio) if audio else None
+        key = span_key(vsha, asha, self.start, self.end)
+        return replace(
+            self, id=library_id(self.id, key), video=video, audio=audio, key=key, video_sha256=vsha, audio_sha256=asha
+        )
 
     def meta(self) -> dict[str, Any]:
         """The metadata row stored beside the vectors."""
@@ -172,6 +198,26 @@ def clips_from_subtitles(
             )
         )
     return clips
+
+
+def clips_from_script(video: str | os.PathLike[str], script: str | os.PathLike[str]) -> list[ClipSpec]:
+    """One clip per cue of a validated-readable script of ``video`` (speaker from the ASS name or a ``NAME:``
+    prefix); each clip's label is ``STEM:CUE`` with the script's own cue name (see :mod:`evaluator.script`)."""
+    from evaluator.script import read_script
+
+    stem = Path(video).stem
+    return [
+        ClipSpec(
+            id=f"{stem}:{c.name}",
+            video=str(video),
+            start=c.start,
+            end=c.end,
+            text=c.text,
+            speaker=c.speaker,
+            source=str(script),
+        )
+        for c in read_script(script)
+    ]
 
 
 def iter_source(source: str | os.PathLike[str]) -> Iterator[ClipSpec]:

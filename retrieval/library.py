@@ -7,6 +7,9 @@ A library is a folder::
     LIB/build_report.json   the last build: clips added, clips skipped with their reason
 
 Queries carry the encoder ids of their vectors; a library refuses vectors from other encoders.
+Clips are identified by a content digest of their media plus their span (:mod:`retrieval.clip_ids`);
+libraries of schema 1 (ids ``STEM:cue``, which collide) are refused until migrated
+(:func:`retrieval.migrate.migrate_library`).
 
 >>> lib = FootageLibrary.create("LIB", profile="offline")          # doctest: +SKIP
 >>> report = lib.add(read_dataset("clips.csv"))                    # doctest: +SKIP
@@ -29,6 +32,7 @@ import numpy as np
 from evaluator.errors import ConfigError, DubkitError, ManifestError
 from evaluator.fileio import write_json
 from evaluator.project import Hit
+from retrieval.clip_ids import media_digest
 from retrieval.clips import ClipSpec
 from retrieval.hits import QueryVectors, similarity
 from retrieval.profiles import MODALITIES, QUERY_MODALITIES, make_encoders
@@ -37,7 +41,8 @@ from retrieval.store import METRICS, IndexPolicy, VectorStore, sql_quote, vec_co
 log = logging.getLogger(__name__)
 
 KIND = "dubkit.footage-library"
-SCHEMA_VERSION = 1
+#: 2: clip ids ``LABEL@KEY`` with a content key (schema 1: ``STEM:cue``, which collide across folders)
+SCHEMA_VERSION = 2
 META_NAME = "library.json"
 REPORT_NAME = "build_report.json"
 
@@ -120,10 +125,16 @@ class FootageLibrary:
             raise ManifestError(f"{mpath}: not valid JSON ({exc.msg})") from None
         if meta.get("kind") != KIND:
             raise ManifestError(f"{mpath}: not a footage library (kind={meta.get('kind')!r})")
-        if meta.get("schema_version") != SCHEMA_VERSION:
+        version = meta.get("schema_version")
+        if version == 1:
             raise ManifestError(
-                f"{mpath}: library schema {meta.get('schema_version')} is not supported", hint="rebuild it"
+                f"{p}: this library (schema 1) names clips by file name and cue, so same-named videos in different "
+                "folders collide",
+                hint="migrate it with `dubkit library migrate LIB` (keeps every vector, reads the clips' media "
+                "once), or rebuild it",
             )
+        if version != SCHEMA_VERSION:
+            raise ManifestError(f"{mpath}: library schema {version} is not supported", hint="rebuild it")
         return cls(p, meta)
 
     @cached_property
@@ -189,16 +200,17 @@ class FootageLibrary:
         flush_every: int = 8,
         on_clip: Callable[[ClipSpec, str | None], None] | None = None,
     ) -> BuildReport:
-        """Encode and add ``clips``; ids already in the library are left as they are.
+        """Encode and add ``clips``; clips already in the library (same media content and span) are left as they are.
 
         A clip that cannot be read is skipped and listed in the report with its reason; the build goes
         on. Rows are committed every ``flush_every`` clips (and on any exit, including Ctrl-C), so an
         interrupted build keeps what it committed and a re-run adds only the rest. ``on_clip(clip,
-        skipped_reason)`` is called after each clip (progress bars).
+        skipped_reason)`` is called after each clip (progress bars). Stored ids are ``LABEL@KEY``
+        (:mod:`retrieval.clip_ids`); the report names clips by their label.
         """
         t0 = time.perf_counter()
         report = BuildReport()
-        present = self.store.ids()
+        present = self.store.keys()
         pending: list[tuple[ClipSpec, dict[str, np.ndarray | None]]] = []
 
         def flush() -> None:
@@ -210,13 +222,14 @@ class FootageLibrary:
 
         try:
             for clip in clips:
-                if clip.id in present:
-                    report.present += 1
-                    if on_clip:
-                        on_clip(clip, None)
-                    continue
                 reason = None
                 try:
+                    keyed = clip.keyed()
+                    if keyed.key in present:
+                        report.present += 1
+                        if on_clip:
+                            on_clip(clip, None)
+                        continue
                     vectors = self.encode_clip(clip)
                     if all(v is None for v in vectors.values()):
                         raise ManifestError(f"{clip.id}: no media and no text to encode")
@@ -225,8 +238,8 @@ class FootageLibrary:
                     log.warning("skipping clip %s: %s", clip.id, reason)
                     report.skipped.append({"id": clip.id, "reason": reason})
                 else:
-                    present.add(clip.id)
-                    pending.append((clip, vectors))
+                    present.add(keyed.key)  # type: ignore[arg-type]
+                    pending.append((keyed, vectors))
                     if len(pending) >= flush_every:
                         flush()
                 if on_clip:
@@ -241,8 +254,9 @@ class FootageLibrary:
         return report
 
     def add_encoded(self, items: Sequence[tuple[ClipSpec, dict[str, np.ndarray | None]]]) -> str | None:
-        """Add clips whose vectors were computed elsewhere (same encoders), in one commit."""
-        self._commit(items)
+        """Add clips whose vectors were computed elsewhere (same encoders), in one commit (their media is read
+        for the key; clips already present are not checked here)."""
+        self._commit([(clip.keyed(), vectors) for clip, vectors in items])
         return self._finish(compact=False)
 
     def _commit(self, items: Sequence[tuple[ClipSpec, dict[str, np.ndarray | None]]]) -> None:
@@ -283,8 +297,8 @@ class FootageLibrary:
     ) -> list[Hit]:
         """Top-``k`` clips per modality for the target's vectors (speaker-agnostic unless ``same_speaker``).
 
-        ``exclude_span`` = (video path, start, end) drops clips of that video overlapping the span (a
-        line must not retrieve itself when the library holds its own episode).
+        ``exclude_span`` = (video path, start, end) drops clips of that video (matched by its content, whatever
+        its path) overlapping the span (a line must not retrieve itself when the library holds its own episode).
         """
         if metric not in METRICS:
             raise ConfigError(f"unknown metric {metric!r}", hint=f"choose one of: {', '.join(METRICS)}")
@@ -301,7 +315,8 @@ class FootageLibrary:
         if exclude_span is not None:
             v, s0, s1 = exclude_span
             span = f'COALESCE(start, 0.0) < {float(s1)} AND COALESCE("end", 1e12) > {float(s0)}'
-            filters.append(f"NOT (COALESCE(video_path, '') = {sql_quote(str(v))} AND {span})")
+            digest = media_digest(v)
+            filters.append(f"NOT (COALESCE(video_sha256, '') = {sql_quote(digest)} AND {span})")
         where = " AND ".join(filters) or None
         hits: list[Hit] = []
         for m in modalities:

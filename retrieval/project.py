@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 
 from evaluator.project import Hit, Line, VoicePrompt
+from retrieval.clip_ids import media_digest
 from retrieval.library import FootageLibrary
 from retrieval.prompts import pick_voice_prompt, speaker_candidates
 
@@ -34,6 +35,7 @@ def retrieve_lines(
     """
     out: list[tuple[list[Hit], VoicePrompt | None]] = []
     candidates: dict[str, list] = {}
+    video_sha = media_digest(video)
     for line in lines:
         target = library.encode_target(video, line.start, line.end, line.source_text or line.text)
         hits = library.query(
@@ -51,7 +53,7 @@ def retrieve_lines(
             own = [
                 r
                 for r in candidates[line.speaker]
-                if not (r.get("video_path") == str(video) and r["start"] < line.end and r["end"] > line.start)
+                if not (r.get("video_sha256") == video_sha and r["start"] < line.end and r["end"] > line.start)
             ]
             prompt = pick_voice_prompt(own, target, line.speaker)
         out.append((hits, prompt))

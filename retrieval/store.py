@@ -41,6 +41,9 @@ META_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("speaker", pa.string()),
     ("emotion", pa.string()),
     ("source", pa.string()),
+    ("key", pa.string()),
+    ("video_sha256", pa.string()),
+    ("audio_sha256", pa.string()),
 )
 
 
@@ -119,6 +122,10 @@ class VectorStore:
 
     def ids(self) -> set[str]:
         return set(self.scan(columns=["id"]).column("id").to_pylist()) if self.exists() else set()
+
+    def keys(self) -> set[str]:
+        """The clip keys stored (see :mod:`retrieval.clip_ids`)."""
+        return set(self.scan(columns=["key"]).column("key").to_pylist()) if self.exists() else set()
 
     def scan(
         self, where: str | None = None, columns: Sequence[str] | None = None, limit: int | None = None

@@ -18,6 +18,8 @@ class ASRBackend(ABC):
     name: ClassVar[str]
     offline: ClassVar[bool]
     sample_rate: ClassVar[int] = 16000
+    #: speech shorter than this (seconds) gets an unreliable WER from this recogniser; None: not measured
+    reliable_from_s: ClassVar[float | None] = None
 
     @property
     @abstractmethod

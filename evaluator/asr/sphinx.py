@@ -16,6 +16,10 @@ class PocketSphinxASR(ASRBackend):
 
     name = "pocketsphinx"
     offline = True
+    #: benchmarks/asr_short_lines.py (piper joe-us, 52 dialogue lines at 3 paces, two runs of 156 lines): clean
+    #: lines under 1.25 s got WER >= 0.5 in 5-24% of cases per 0.25 s bin (one to three words: one miss is a WER
+    #: of 0.33-1), lines from 1.25 s on in none of 128 (mean WER 0.045 against 0.09-0.12 under)
+    reliable_from_s = 1.25
 
     @property
     def model_id(self) -> str:

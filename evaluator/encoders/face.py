@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluator.errors import ConfigError, MissingDependencyError, ModelLoadError
+from evaluator.native_log import native_stderr_as_log
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +177,8 @@ class FaceAnalyzer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # preserve_all_tensors warns that it keeps intermediates
             interp = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
-        interp.allocate_tensors()
+        with native_stderr_as_log("ai_edge_litert"):  # its "Created ... XNNPACK delegate" INFO line
+            interp.allocate_tensors()
         names = {d["name"]: d["index"] for d in interp.get_tensor_details()}
         feature = [i for n, i in names.items() if _PENULTIMATE in n]
         if len(feature) != 1:

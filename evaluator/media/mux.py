@@ -6,10 +6,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluator.errors import MediaError
+from evaluator.errors import ConfigError, MediaError
 from evaluator.fileio import atomic_path
 from evaluator.media.probe import probe
 from evaluator.media.tools import binary, run
+from evaluator.media.track_tags import title_key, track_language
 
 #: Audio codec per output container; the video stream is always copied.
 AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus"}
@@ -21,12 +22,15 @@ def mux(
     output: str | os.PathLike[str],
     *,
     languages: Sequence[str | None] | None = None,
+    titles: Sequence[str | None] | None = None,
     bitrate: str = "192k",
 ) -> Path:
     """Write ``output``: ``video``'s picture stream-copied, then ``audio_tracks`` in order.
 
-    The first track is the default. The output keeps the video's duration: audio longer than
-    the picture is cut at its end, shorter audio is padded with silence by the player.
+    The first track is the default. ``languages`` (BCP 47 or ISO 639 tags, ``None`` for untagged) and
+    ``titles`` (``None`` for untitled) name each audio track; languages are written as the container wants
+    them (:mod:`evaluator.media.track_tags`: ``en`` is ``eng``). The output keeps the video's duration:
+    audio longer than the picture is cut at its end, shorter audio is padded with silence by the player.
     Written atomically: nothing appears at ``output`` unless muxing succeeded.
     """
     out = Path(output)
@@ -35,6 +39,10 @@ def mux(
         raise MediaError(
             f"{out}: unsupported output container '{out.suffix}'", hint=f"use one of {', '.join(sorted(AUDIO_CODECS))}"
         )
+    for name, values in (("languages", languages), ("titles", titles)):
+        if values is not None and len(values) > len(audio_tracks):
+            raise ConfigError(f"{len(values)} {name} for {len(audio_tracks)} audio track(s)", hint="one per track")
+    tags = [track_language(t, out.suffix) if t else None for t in (languages or [])]
     info = probe(video)
     if info.video is None:
         raise MediaError(f"{video}: has no video stream to dub")
@@ -45,9 +53,12 @@ def mux(
     for i, _ in enumerate(audio_tracks, start=1):
         args += ["-map", f"{i}:a:0"]
     args += ["-c:a", codec, "-b:a", bitrate, "-t", f"{info.duration:.6f}"]
-    for i, lang in enumerate(languages or []):
+    for i, lang in enumerate(tags):
         if lang:
             args += [f"-metadata:s:a:{i}", f"language={lang}"]
+    for i, title in enumerate(titles or []):
+        if title:
+            args += [f"-metadata:s:a:{i}", f"{title_key(out.suffix)}={title}"]
     for i in range(len(audio_tracks)):
         args += [f"-disposition:a:{i}", "default" if i == 0 else "0"]
     if out.suffix.lower() in (".mp4", ".m4v", ".mov"):

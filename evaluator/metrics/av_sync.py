@@ -5,7 +5,10 @@ landmarks, :mod:`evaluator.encoders.face`) is correlated with the speech envelop
 frame) at every lag within +/-15 frames at 25 fps, the syncnet_python search range. The lag with the
 highest Pearson correlation is the offset (positive: the audio comes late); the confidence is that
 peak minus the median over all lags, in the spirit of SyncNet's LSE-C (median minus minimum distance).
-A clip with no face in most frames, or shorter than one second, is skipped with the reason.
+A clip with no face in most frames, a mouth that barely moves (``MIN_MOUTH_SPREAD``), or a clip
+shorter than one second, is skipped with the reason; so is the offset (not the confidence) when the
+search found no sync: its peak at the edge of the search, or a confidence under ``MIN_CONFIDENCE``
+(:mod:`evaluator.metrics.sync_search`).
 
 Paper backend ``syncnet``: SyncNet's LSE-D and LSE-C with the syncnet_python conventions
 (:mod:`evaluator.metrics.syncnet`), given its weights (``--metric-option syncnet_model=PATH``). It also
@@ -23,12 +26,25 @@ import numpy as np
 from evaluator.metrics.base import MetricBackend, MetricFamily
 from evaluator.metrics.item import ScoreItem
 from evaluator.metrics.spec import SkipMetric
+from evaluator.metrics.sync_search import offset_or_skip
 from evaluator.metrics.syncnet import SyncNetBackend
 
 FPS = 25.0
 MAX_LAG = 15
 AUDIO_SR = 16000
 MIN_FACE_COVERAGE = 0.5
+#: a mouth whose opening spreads less than this (p5 to p95, in face heights) gives no sync signal: both metrics are
+#: skipped. benchmarks/av_sync_confidence.py: a still photo 0.000-0.010 (compression jitter of the landmarks), the
+#: demo episode's still photo 0.011, the talking faces made here 0.07-0.11; a speaking mouth opens several hundredths
+#: of the face height (not measured on real footage here).
+MIN_MOUTH_SPREAD = 0.02
+#: the offset is reported only at this confidence or more (see :mod:`evaluator.metrics.sync_search`).
+#: benchmarks/av_sync_confidence.py, four runs on talking-face clips made here (1.8-5.9 s): every in-sync or
+#: shifted clip scored 0.34 or more (minimum per run 0.34-0.44; the offset was right in all of them), while
+#: unrelated speech against a moving mouth, and a still face against speech, scored under 0.3 in 74-78% of
+#: pairs (medians 0.20-0.23). A floor, not a guarantee: about a quarter of unrelated pairs still pass it,
+#: and real faces' mouth tracks are noisier than these (not measured here: no real talking-face footage).
+MIN_CONFIDENCE = 0.3
 ANALYSIS_WIDTH = 320
 
 
@@ -128,12 +144,16 @@ class MouthEnvelopeBackend(MetricBackend):
         coverage = float(np.isfinite(mouth).mean())
         if coverage < MIN_FACE_COVERAGE:
             raise SkipMetric(f"a face was found in {coverage:.0%} of the frames only")
+        spread = float(np.nanpercentile(mouth, 95) - np.nanpercentile(mouth, 5))
+        if spread < MIN_MOUTH_SPREAD:
+            raise SkipMetric(
+                f"no mouth signal: the mouth barely moves (opening spread {spread:.3f} of the face height, under "
+                f"{MIN_MOUTH_SPREAD:g})"
+            )
         res = sync_offset(mouth, speech_envelope(audio16k, AUDIO_SR, len(frames)))
         details = {"offset_ms_signed": res.offset_ms, "face_coverage": round(coverage, 3), "frames": len(frames)}
-        return {
-            "av_sync_offset_ms": (abs(res.offset_ms), details),
-            "av_sync_conf": (res.confidence, details),
-        }
+        offset = offset_or_skip(res.offset_frames, FPS, MAX_LAG, res.confidence, MIN_CONFIDENCE, details)
+        return {"av_sync_offset_ms": offset, "av_sync_conf": (res.confidence, details)}
 
     def unload(self) -> None:
         if "analyzer" in self.__dict__:

@@ -154,16 +154,24 @@ class MetricFamily(ABC):
             for n in todo:
                 v = values.get(n)
                 if isinstance(v, SkipMetric):
-                    out[n] = self._value(specs[n], None, skipped=str(v))
-                elif isinstance(v, MetricValue):  # a value from another model than the spec's (a fallback)
+                    out[n] = self._value(specs[n], None, skipped=str(v), details=v.details)
+                    continue
+                if isinstance(v, MetricValue):  # a value from another model than the spec's (a fallback)
                     out[n] = v
                 elif isinstance(v, tuple):
                     out[n] = self._value(specs[n], float(v[0]), details=v[1])
                 elif v is None:
                     out[n] = self._value(specs[n], None, skipped="not computed")
+                    continue
                 else:
                     out[n] = self._value(specs[n], float(v))
+                out[n].notes += self.notes(item, n)
         return out
+
+    def notes(self, item: ScoreItem, name: str) -> list[str]:
+        """Caveats of metric ``name``'s value on ``item`` (what was measured, why it may mislead); recorded on the
+        value and counted in the summary. None by default."""
+        return []
 
     def missing(self, item: ScoreItem, spec: MetricSpec) -> str | None:
         """Why ``item`` cannot be scored by ``spec`` (a missing input, too short), or None."""

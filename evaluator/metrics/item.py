@@ -68,11 +68,21 @@ class ScoreItem:
     kind: str = "clip"
     parent: str | None = None
     lang: str | None = None
+    #: the speech alone (a dub's dialogue stem over the same span) when ``audio`` is a mix: what ASR transcribes
+    speech_src: Source | None = None
+    #: what ASR-based metrics transcribe, said on each of their values (e.g. "transcribed the dialogue stem");
+    #: None when the audio is the speech itself (a project's line, a listed clip)
+    speech_note: str | None = None
     _cache: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def sources(self) -> dict[str, Source | None]:
-        return {"audio": self.audio_src, "reference": self.reference_src, "voice": self.voice_src}
+        return {
+            "audio": self.audio_src,
+            "reference": self.reference_src,
+            "voice": self.voice_src,
+            "speech": self.speech_src,
+        }
 
     def has(self, kind: str) -> bool:
         """Whether the input ``kind`` (see ``INPUT_KINDS``; ``"a|b"`` means either) is available."""
@@ -104,6 +114,10 @@ class ScoreItem:
     def audio(self, sr: int) -> np.ndarray:
         """The dubbed speech at ``sr`` Hz (mono float32)."""
         return self._load("audio", sr)
+
+    def speech(self, sr: int) -> np.ndarray:
+        """What to transcribe: the dialogue stem when the item has one, else its audio."""
+        return self._load("speech" if self.speech_src is not None else "audio", sr)
 
     def reference(self, sr: int) -> np.ndarray:
         """Reference speech with the same words at ``sr`` Hz."""

@@ -150,6 +150,9 @@ class MetricValue:
     sample_rate: int | None
     skipped: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    #: caveats of the value, short and shared across items so a summary can count them ("transcribed the mix
+    #: (no dialogue stem found)", "under 1.25 s: pocketsphinx WER unreliable")
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -162,8 +165,15 @@ class MetricValue:
             d["skipped"] = self.skipped
         if self.details:
             d["details"] = self.details
+        if self.notes:
+            d["notes"] = list(self.notes)
         return d
 
 
 class SkipMetric(Exception):  # noqa: N818 - a control-flow signal, not an error
-    """Raised inside a metric when the item cannot be scored (no face, too short, ...): the reason is recorded."""
+    """Raised (or returned per metric) when the item cannot be scored (no face, too short, no sync found...): the
+    reason is recorded, with ``details`` of what was measured on the way (the signed lag of a failed search)."""
+
+    def __init__(self, reason: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.details = dict(details or {})

@@ -40,6 +40,7 @@ import numpy as np
 from evaluator.errors import ConfigError, MissingDependencyError, ModelLoadError
 from evaluator.metrics.base import MetricBackend
 from evaluator.metrics.spec import SkipMetric
+from evaluator.metrics.sync_search import offset_or_skip
 
 logger = logging.getLogger(__name__)
 
@@ -293,8 +294,8 @@ class SyncNetBackend(MetricBackend):
             "frames": len(frames),
             "windows": res.windows,
         }
-        return {
-            "av_sync_offset_ms": (abs(res.offset_ms), details),
+        return {  # no confidence floor for SyncNet: none was measured here (its weights are not available offline)
+            "av_sync_offset_ms": offset_or_skip(res.offset_frames, FPS, self.vshift, res.lse_c, None, details),
             "av_sync_conf": (res.lse_c, details),
             "lse_d": (res.lse_d, details),
         }

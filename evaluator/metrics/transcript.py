@@ -197,8 +197,11 @@ class TranscriptMetrics(MetricFamily):
             return out
         asr = self.backend.asr  # type: ignore[attr-defined]
         lang = item.lang or "en"
-        hyp = asr.transcribe(item.audio(asr.sample_rate), lang)
-        details = {"transcript": hyp}
+        speech = item.speech(asr.sample_rate)
+        hyp = asr.transcribe(speech, lang)
+        details: dict[str, Any] = {"transcript": hyp, "transcribed": "speech" if item.speech_src else "audio"}
+        if self._short(item):
+            details["short_line"] = True
         if "wer" in asr_names or "cer" in asr_names:
             try:
                 wer, cer = error_rates(hyp, item.text or "", lang)
@@ -218,6 +221,22 @@ class TranscriptMetrics(MetricFamily):
                 )
             else:
                 out["semantic_sim"] = (value, details)
+        return out
+
+    def _short(self, item: ScoreItem) -> bool:
+        """Whether the transcribed speech is shorter than the recogniser's reliable length."""
+        asr = self.backend.asr  # type: ignore[attr-defined]
+        limit = asr.reliable_from_s
+        return limit is not None and len(item.speech(asr.sample_rate)) < limit * asr.sample_rate
+
+    def notes(self, item: ScoreItem, name: str) -> list[str]:
+        """What was transcribed (the dialogue stem, or a mix) and whether the line is too short for this ASR."""
+        if not self._uses_asr(item, name):
+            return []
+        out = [item.speech_note] if item.speech_note else []
+        if self._short(item):
+            asr = self.backend.asr  # type: ignore[attr-defined]
+            out.append(f"under {asr.reliable_from_s:g} s: {asr.name} WER unreliable on lines this short")
         return out
 
     def unload(self) -> None:

@@ -2,7 +2,9 @@
 
 A system is a directory written by ``dubkit score`` (scores.jsonl + summary.json). Items are matched
 across systems by id; the difference of each system to the best one on a metric is tested with the
-Wilcoxon signed-rank test on the matched items (at least 6 pairs), else reported as ``n/a``.
+Wilcoxon signed-rank test on the matched items (at least 6 pairs), else reported as ``n/a``. When the
+systems were not scored on the same items (none shared, or only some), the table carries a warning
+saying how many they share. Intervals are clamped to each metric's range.
 
 A metric whose spec has a ``target`` (``stretch_ratio``: 1) is ranked by each system's mean distance to
 the target (per item, ``abs`` or ``log`` as the spec says), and the paired test runs on those distances.
@@ -60,16 +62,37 @@ def load_systems(args: list[str]) -> dict[str, Path]:
     return systems
 
 
-def _values(d: Path, kind: str) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+def _values(d: Path, kind: str) -> tuple[dict[str, dict[str, float]], dict[str, Any], set[str]]:
+    """Per metric the values by item id, the specs, and the ids of every item of ``kind`` in the run."""
     per_metric: dict[str, dict[str, float]] = {}
+    ids: set[str] = set()
     for row in read_rows(d / "scores.jsonl").values():
         if row.get("kind", "clip") != kind:
             continue
+        ids.add(row["id"])
         for name, m in row.get("metrics", {}).items():
             if m.get("value") is not None:
                 per_metric.setdefault(name, {})[row["id"]] = float(m["value"])
     summary = json.loads((d / "summary.json").read_text(encoding="utf-8")) if (d / "summary.json").is_file() else {}
-    return per_metric, summary.get("specs", {})
+    return per_metric, summary.get("specs", {}), ids
+
+
+def shared_items_warnings(items: dict[str, set[str]], kind: str) -> list[str]:
+    """What to say when the systems were not scored on the same items (matched by id)."""
+    shared = set.intersection(*items.values()) if items else set()
+    every = set.union(*items.values()) if items else set()
+    counts = ", ".join(f"{s}: {len(ids)}" for s, ids in items.items())
+    if not shared:
+        return [
+            f"the systems share no {kind} items ({counts}): each mean is over different items, so the table does not "
+            "compare the systems on the same material, and no paired test can run"
+        ]
+    if shared != every:
+        return [
+            f"the systems share {len(shared)} of {len(every)} {kind} items ({counts}): means are over each system's "
+            f"own items; paired tests use the {len(shared)} shared ones"
+        ]
+    return []
 
 
 def paired_p(a: dict[str, float], b: dict[str, float]) -> tuple[float | None, int]:
@@ -86,12 +109,13 @@ def paired_p(a: dict[str, float], b: dict[str, float]) -> tuple[float | None, in
 
 
 def _ranking(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """Direction and target of metric ``name``; score files written before targets existed take the preset's."""
+    """Range, direction and target of metric ``name``; score files written before targets existed take the preset's."""
     if "target" not in spec:
         from evaluator.metrics.presets import all_presets
 
         spec = {**all_presets().get(name, {}), **spec}
     return {
+        "range": spec.get("range"),
         "higher_is_better": bool(spec.get("higher_is_better", True)),
         "target": None if spec.get("target") is None else float(spec["target"]),
         "target_distance": str(spec.get("target_distance", "abs")),
@@ -100,28 +124,35 @@ def _ranking(name: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 def compare(systems: dict[str, Path], out_dir: str | Path, *, kind: str = "clip", html: bool = False) -> dict[str, Any]:
     """Write leaderboard.md, leaderboard.csv, boxplots.png and radar.png (with ``html`` also leaderboard.html, a
-    self-contained page of the table and plots); return the table as a dict."""
-    data, specs = {}, {}
+    self-contained page of the table and plots); return the table as a dict (with ``warnings`` when the
+    systems were not scored on the same items)."""
+    data, specs, items = {}, {}, {}
     for name, d in systems.items():
-        data[name], s = _values(d, kind)
+        data[name], s, items[name] = _values(d, kind)
         specs.update({k: v for k, v in s.items() if k not in specs})
     metrics = [m for m in specs if any(m in data[s] for s in systems)]
     metrics += sorted({m for s in systems for m in data[s]} - set(metrics))
     if not metrics:
         raise ConfigError(f"no {kind} scores to compare", hint="try kind line or clip", param="kind")
-    table: dict[str, Any] = {"kind": kind, "systems": list(systems), "metrics": {}}
+    warnings = shared_items_warnings(items, kind)
+    table: dict[str, Any] = {"kind": kind, "systems": list(systems), "warnings": warnings, "metrics": {}}
     for m in metrics:
         rank = _ranking(m, specs.get(m, {}))
         target = rank["target"]
 
         def bad(v: float, rank: dict[str, Any] = rank) -> float:
-            return badness(v, **rank)
+            return badness(
+                v,
+                higher_is_better=rank["higher_is_better"],
+                target=rank["target"],
+                target_distance=rank["target_distance"],
+            )
 
         cells = {}
         for s in systems:
             vals = list(data[s].get(m, {}).values())
             if vals:
-                mean, _, lo, hi = mean_ci(vals)
+                mean, _, lo, hi = mean_ci(vals, score_range=rank["range"])
                 cells[s] = {"mean": mean, "ci95": [lo, hi], "n": len(vals)}
                 if target is not None:
                     cells[s]["distance"] = float(np.mean([bad(v) for v in vals]))
@@ -184,6 +215,8 @@ def _markdown(table: dict[str, Any]) -> str:
         "distance d to x); p is the Wilcoxon signed-rank test against the best on matched items (n/a: fewer than "
         "6 pairs).",
         "",
+        *[f"**Warning:** {w}." for w in table.get("warnings", [])],
+        *([""] if table.get("warnings") else []),
         "| metric | " + " | ".join(systems) + " |",
         "|---|" + "---|" * len(systems),
     ]

@@ -10,6 +10,15 @@ INPUT is one of:
   are relative to the list file;
 - a media file (audio, or video whose audio is the dub). With ``script``, each cue is also scored as a
   line item (that span of the audio, the cue's text; the same span of the reference when it covers it).
+
+What ASR-based metrics (wer, cer, semantic_sim) transcribe: a dubbed video's audio is the MIX (dialogue
+over music and effects), and a recogniser hears the music too (the demo's WER was 1.04 on the mix and
+0.42 on the dialogue). When the media file is a dubkit output with a dialogue stem (the project's
+manifest beside it, ``OUT.dubkit/manifest.json``, naming it as its video and giving its ``dub_wav``; or
+``OUT.dub.wav`` beside ``OUT.mp4``; either only when its length is the video's within 0.5 s, the same
+timeline), ASR transcribes that stem over the same span, and each value says
+"transcribed the dialogue stem"; otherwise each value says the mix (or the file as given) was
+transcribed. A project's clip transcribes its dialogue stem; its lines, their own audio.
 """
 
 from __future__ import annotations
@@ -101,10 +110,50 @@ def resolve_input(
     return _media_items(p, reference=reference, voice=voice, text=text, script=script, lang=lang)
 
 
+STEM_NOTE = "transcribed the dialogue stem"
+MIX_NOTE = "transcribed the mix (no dialogue stem found beside the video)"
+AS_GIVEN_NOTE = "transcribed the audio file as given (no dialogue stem found beside it)"
+#: a dialogue stem whose length differs from the mix by more than this is not the same timeline
+STEM_TOLERANCE_S = 0.5
+
+
+def dialogue_stem(media: Path) -> Path | None:
+    """The dialogue stem of a dubkit output ``media`` (see the module docstring), or None.
+
+    The project's ``manifest.json`` is read as plain JSON for its ``outputs`` only (any schema version
+    records them the same way); an unreadable one is passed over.
+    """
+    candidates = []
+    project = media.with_suffix(".dubkit")
+    try:
+        outputs = json.loads((project / "manifest.json").read_text(encoding="utf-8")).get("outputs")
+    except (OSError, ValueError, AttributeError):
+        outputs = None
+    outputs = outputs if isinstance(outputs, dict) else {}
+    video, stem = outputs.get("video"), outputs.get("dub_wav")
+    if (
+        isinstance(video, str)
+        and isinstance(stem, str)
+        and Path(_output(project, video) or "").resolve() == media.resolve()
+    ):
+        candidates.append(Path(_output(project, stem) or ""))
+    candidates.append(media.with_suffix(".dub.wav"))
+    mix = _duration(str(media))
+    for found in candidates:
+        if not found.is_file() or found.resolve() == media.resolve():
+            continue
+        speech = _duration(str(found))
+        if mix is None or speech is None or abs(mix - speech) <= STEM_TOLERANCE_S:
+            return found
+    return None
+
+
 def _media_items(
     p: Path, *, reference: str | None, voice: str | None, text: str | None, script: str | None, lang: str | None
 ) -> list[ScoreItem]:
     video = Source.of_file(p) if _has_video(str(p)) else None
+    stem = dialogue_stem(p)
+    note = STEM_NOTE if stem is not None else (MIX_NOTE if video is not None else AS_GIVEN_NOTE)
     cues = []
     if script is not None:
         from evaluator.script import load_script
@@ -120,6 +169,8 @@ def _media_items(
         video=video,
         text=text,
         lang=lang,
+        speech_src=Source.of_file(stem) if stem else None,
+        speech_note=note,
     )
     items = [clip]
     ref_duration = _duration(reference) if reference else None
@@ -138,6 +189,8 @@ def _media_items(
                 kind="line",
                 parent=clip.id,
                 lang=lang,
+                speech_src=Source.of_file(stem, c.start, c.end) if stem else None,
+                speech_note=note,
             )
         )
     return items
@@ -160,6 +213,7 @@ def _project_items(project: Path, *, reference: str | None, voice: str | None, l
         dub_video = m.video  # the source video, as given to `dubkit dub` (same pictures, same timing)
     clip_id = project.name
     items: list[ScoreItem] = []
+    has_stem = bool(outputs.get("dub_wav")) and dub_audio == outputs.get("dub_wav")
     if dub_audio and Path(dub_audio).is_file():
         items.append(
             ScoreItem(
@@ -170,6 +224,7 @@ def _project_items(project: Path, *, reference: str | None, voice: str | None, l
                 video=Source.of_file(dub_video) if dub_video and _has_video(dub_video) else None,
                 text=" ".join(line.text for line in m.lines),
                 lang=lang or m.lang,
+                speech_note=STEM_NOTE if has_stem else "transcribed the mix (the project's dialogue stem is missing)",
             )
         )
     for line in m.lines:

@@ -1,4 +1,5 @@
-"""Aggregate scored rows: mean, standard deviation and 95% confidence interval per metric and item kind."""
+"""Aggregate scored rows: mean, standard deviation and 95% confidence interval (clamped to the metric's range) per
+metric and item kind, the skips with their reasons, and the notes rows carry (what was transcribed, short lines)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,19 @@ SUMMARY_FIELDS = (
 )
 
 
-def mean_ci(values: list[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float, float]:
-    """(mean, sample std, ci low, ci high) with a Student-t interval; std and CI are NaN for one value."""
+def mean_ci(
+    values: list[float] | np.ndarray,
+    confidence: float = 0.95,
+    score_range: tuple[float | None, float | None] | list[float | None] | None = None,
+) -> tuple[float, float, float, float]:
+    """(mean, sample std, ci low, ci high) with a Student-t interval; std and CI are NaN for one value.
+
+    The interval is clamped to ``score_range`` (the metric's range; None ends are open): a mean of values
+    that cannot go below 0 has no plausible values below 0, whatever the symmetric t interval says.
+
+    >>> [round(v, 3) for v in mean_ci([0.0, 0.1, 1.0], score_range=(0.0, None))]
+    [0.367, 0.551, 0.0, 1.735]
+    """
     from scipy import stats
 
     x = np.asarray(values, dtype=np.float64)
@@ -34,7 +46,12 @@ def mean_ci(values: list[float] | np.ndarray, confidence: float = 0.95) -> tuple
         return mean, math.nan, math.nan, math.nan
     std = float(x.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1)) * std / math.sqrt(len(x))
-    return mean, std, mean - half, mean + half
+    lo, hi = mean - half, mean + half
+    if score_range is not None:
+        floor, ceiling = score_range
+        lo = lo if floor is None else max(lo, float(floor))
+        hi = hi if ceiling is None else min(hi, float(ceiling))
+    return mean, std, lo, hi
 
 
 def _clean(v: float) -> float | None:
@@ -42,12 +59,13 @@ def _clean(v: float) -> float | None:
 
 
 def summarize(rows: list[dict[str, Any]], specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Per item kind (clip, line) and metric: n, mean, std, 95% CI, skips with their reasons, backend and model."""
+    """Per item kind (clip, line) and metric: n, mean, std, 95% CI, skips with their reasons, notes of the values
+    (how many values carry each), backend and model."""
     out: dict[str, Any] = {}
     for kind in sorted({r.get("kind", "clip") for r in rows}):
         per: dict[str, Any] = {}
         for name in specs:
-            vals, skipped, models = [], Counter(), Counter()
+            vals, skipped, models, notes = [], Counter(), Counter(), Counter()
             for r in rows:
                 if r.get("kind", "clip") != kind or name not in r.get("metrics", {}):
                     continue
@@ -55,6 +73,7 @@ def summarize(rows: list[dict[str, Any]], specs: dict[str, dict[str, Any]]) -> d
                 models[(m.get("backend"), m.get("model_id"), m.get("sample_rate"))] += 1
                 if m.get("value") is not None and math.isfinite(m["value"]):
                     vals.append(float(m["value"]))
+                    notes.update(m.get("notes", []))
                 else:
                     skipped[m.get("skipped") or m.get("error") or "no value"] += 1
             if not vals and not skipped:
@@ -63,7 +82,7 @@ def summarize(rows: list[dict[str, Any]], specs: dict[str, dict[str, Any]]) -> d
             if specs[name].get("target") is not None:
                 entry["target"] = specs[name]["target"]
             if vals:
-                mean, std, lo, hi = mean_ci(vals)
+                mean, std, lo, hi = mean_ci(vals, score_range=specs[name].get("range"))
                 entry.update(mean=_clean(mean), std=_clean(std), ci95=[_clean(lo), _clean(hi)])
             (backend, model_id, sr), _ = models.most_common(1)[0]
             entry.update(backend=backend, model_id=model_id, sample_rate=sr)
@@ -71,6 +90,8 @@ def summarize(rows: list[dict[str, Any]], specs: dict[str, dict[str, Any]]) -> d
                 entry["mixed_models"] = sorted(f"{b}:{m}" for b, m, _ in models)
             if skipped:
                 entry["skipped"] = dict(skipped)
+            if notes:
+                entry["notes"] = dict(notes)
             per[name] = entry
         out[kind] = per
     return out

@@ -47,3 +47,44 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
         tmp.write_text("half")
         raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
+
+
+def _stream_tags(path) -> list[dict]:
+    import json
+    import subprocess
+
+    from evaluator.media.tools import binary
+
+    cmd = [binary("ffprobe"), "-v", "error", "-select_streams", "a", "-show_entries", "stream_tags", "-of", "json"]
+    out = subprocess.run([*cmd, str(path)], capture_output=True, check=True, text=True).stdout
+    return [{k.lower(): v for k, v in s.get("tags", {}).items()} for s in json.loads(out)["streams"]]
+
+
+@pytest.mark.parametrize("suffix,german", [(".mp4", "deu"), (".mkv", "ger")])
+def test_mux_tags_each_audio_track_with_its_language_and_title(tmp_path, suffix, german):
+    import subprocess
+
+    from evaluator.media.tools import binary
+
+    video = tmp_path / "v.mp4"
+    lavfi = ["-f", "lavfi", "-i", "color=c=gray:s=64x64:d=1:r=10"]
+    subprocess.run([binary("ffmpeg"), "-v", "error", *lavfi, "-c:v", "libx264", "-preset", "ultrafast", str(video)])
+    sr = 16000
+    write_wav(tmp_path / "a.wav", np.zeros(sr, np.float32), sr)
+    tracks = [tmp_path / "a.wav"] * 3
+    out = mux(
+        video, tracks, tmp_path / f"o{suffix}", languages=["en", "de", None], titles=["English (dub)", "Original", None]
+    )
+    tags = _stream_tags(out)
+    assert [t.get("language") for t in tags[:2]] == ["eng", german]
+    titles = [t.get("title" if suffix == ".mkv" else "handler_name") for t in tags]
+    assert titles[:2] == ["English (dub)", "Original"] and titles[2] in (None, "SoundHandler")
+    assert tags[2].get("language") in (None, "und")
+
+
+def test_mux_refuses_an_unknown_language_before_writing(tmp_path):
+    from evaluator.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="'xx' is not a known language tag"):
+        mux(tmp_path / "v.mp4", [tmp_path / "a.wav"], tmp_path / "o.mp4", languages=["xx"])
+    assert not (tmp_path / "o.mp4").exists()

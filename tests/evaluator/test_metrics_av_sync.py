@@ -56,3 +56,30 @@ def test_sync_offset_on_known_signals():
     env = np.roll(mouth, 5)  # audio five frames late
     r = sync_offset(mouth, env)
     assert r.offset_frames == 5 and r.offset_ms == 200.0 and r.confidence > 0.5
+
+
+def test_an_offset_is_reported_only_when_the_search_found_a_sync():
+    from evaluator.metrics.av_sync import FPS, MAX_LAG, MIN_CONFIDENCE
+    from evaluator.metrics.spec import SkipMetric
+    from evaluator.metrics.sync_search import offset_or_skip
+
+    found = offset_or_skip(5, FPS, MAX_LAG, 0.5, MIN_CONFIDENCE, {"x": 1})
+    assert found == (200.0, {"x": 1})
+    edge = offset_or_skip(-MAX_LAG, FPS, MAX_LAG, 0.9, MIN_CONFIDENCE, {"offset_ms_signed": -600.0})
+    assert isinstance(edge, SkipMetric) and "edge of the +/-15 frame search" in str(edge)
+    assert edge.details == {"offset_ms_signed": -600.0}
+    weak = offset_or_skip(3, FPS, MAX_LAG, MIN_CONFIDENCE - 0.01, MIN_CONFIDENCE, {})
+    assert isinstance(weak, SkipMetric) and f"under {MIN_CONFIDENCE:g}" in str(weak)
+
+
+def test_a_still_face_gives_no_offset_but_the_reason(families, speech, tmp_path):
+    """The demo's case: a photo that never moves its mouth over speech (the old code reported 560-600 ms)."""
+    still = talking_face(np.zeros_like(speech), tmp_path / "still.mp4")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(still), "-i", str(talking_face(speech, tmp_path / "talk.mp4")), "-map",
+         "0:v", "-map", "1:a", "-c", "copy", str(tmp_path / "still_talk.mp4")],
+        check=True,
+    )  # fmt: skip
+    res = _av(families, tmp_path / "still_talk.mp4")
+    for name in ("av_sync_offset_ms", "av_sync_conf"):
+        assert res[name].value is None and res[name].skipped.startswith("no mouth signal"), res[name]

@@ -99,10 +99,12 @@ def test_syncnet_backend_on_a_talking_face_video(weights, short_video):
     assert fam.backend_name == "syncnet"  # auto: the weights are here
     res = fam.score(item(load_audio(short_video, 16000), 16000, video=str(short_video)), NAMES)
     off, conf, lse_d = (res[n] for n in NAMES)
-    assert off.skipped is None, off.skipped
-    assert 0.0 <= off.value <= 600.0 and off.value % 40.0 == 0.0  # whole frames within +/-15
     assert conf.value >= 0.0 and lse_d.value > 0.0
     d = off.details
+    if abs(d["offset_frames_syncnet"]) == 15:  # a random network finds no sync: no offset, the reason instead
+        assert off.value is None and "no sync found: the best lag is the edge" in off.skipped
+    else:
+        assert off.skipped is None and 0.0 <= off.value < 600.0 and off.value % 40.0 == 0.0
     assert d["lse_d"] == pytest.approx(lse_d.value, abs=1e-3) and d["lse_c"] == pytest.approx(conf.value, abs=1e-3)
     assert d["offset_frames_syncnet"] * -40.0 == d["offset_ms_signed"] and d["face_coverage"] >= 0.9
     assert d["windows"] == min(d["frames"], int(2.2 * 16000) // 640) - 5

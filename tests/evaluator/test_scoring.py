@@ -138,3 +138,85 @@ def test_compare_leaderboard_with_paired_test_and_plots(tmp_path):
     assert (out / "leaderboard.csv").read_text().startswith("metric,system,n,mean")
     code, out_text = _run("compare", str(a), "--out", str(out))
     assert code == 2 and "at least two systems" in out_text
+
+
+def test_a_dubbed_video_is_transcribed_from_its_dialogue_stem_and_says_so(dubbed, demo_episode, tmp_path):
+    import shutil
+
+    video = dubbed.parent / "dub.mp4"  # `dubkit dub -o dub.mp4` wrote dub.dub.wav beside it
+    args = ["--script", str(demo_episode.script), "--metrics", "wer", "--json"]
+    assert _run("score", str(video), *args, "--out", str(tmp_path / "stem"))[0] == 0
+    alone = tmp_path / "elsewhere" / "dub.mp4"
+    alone.parent.mkdir()
+    shutil.copy(video, alone)  # the same mix without its stem
+    code, stdout = _run("score", str(alone), *args, "--out", str(tmp_path / "mix"))
+    assert code == 0, stdout
+    rows = {}
+    for run in ("stem", "mix"):
+        rows[run] = {
+            json.loads(x)["id"]: json.loads(x) for x in (tmp_path / run / "scores.jsonl").read_text().splitlines()
+        }
+    clip = rows["stem"]["dub"]
+    assert clip["inputs"]["speech"]["path"] == str(dubbed.parent / "dub.dub.wav")
+    assert clip["metrics"]["wer"]["notes"] == ["transcribed the dialogue stem"]
+    assert clip["metrics"]["wer"]["details"]["transcribed"] == "speech"
+    line = rows["stem"]["dub#2"]
+    assert line["inputs"]["speech"]["start"] == line["inputs"]["audio"]["start"]  # the same span of the stem
+    mixed = rows["mix"]["dub"]
+    assert "speech" not in mixed["inputs"]
+    assert mixed["metrics"]["wer"]["notes"] == ["transcribed the mix (no dialogue stem found beside the video)"]
+    # the demo's mix has music under the dialogue: the recogniser does worse on it than on the stem
+    assert clip["metrics"]["wer"]["value"] < mixed["metrics"]["wer"]["value"]
+    summary = json.loads(stdout)["summary"]["line"]["wer"]
+    assert summary["notes"] == {"transcribed the mix (no dialogue stem found beside the video)": 3}
+
+
+def test_confidence_intervals_stay_inside_the_metric_range():
+    from evaluator.scoring.summary import summarize
+
+    rows = [{"kind": "line", "metrics": {"wer": {"value": v}}} for v in (0.0, 0.0, 0.1, 1.9)]
+    specs = {"wer": {"higher_is_better": False, "range": [0.0, None]}}
+    lo, hi = summarize(rows, specs)["line"]["wer"]["ci95"]
+    assert lo == 0.0 and hi > 1.0  # the t interval alone goes below 0 (-0.98 here)
+    rows = [{"kind": "clip", "metrics": {"spk_sim": {"value": v}}} for v in (0.99, 0.2, 0.98)]
+    lo, hi = summarize(rows, {"spk_sim": {"higher_is_better": True, "range": [-1.0, 1.0]}})["clip"]["spk_sim"]["ci95"]
+    assert lo >= -1.0 and hi == 1.0
+
+
+def _compare_json(a, b, out) -> dict:
+    res = CliRunner().invoke(main, ["compare", str(a), str(b), "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_compare_warns_when_systems_share_no_items_or_only_some(tmp_path):
+    a, b = _system(tmp_path / "a", 0.0), _system(tmp_path / "b", 0.1)
+    c = tmp_path / "c"
+    shutil_copy = __import__("shutil").copytree
+    shutil_copy(b, c)
+    (c / "scores.jsonl").write_text((b / "scores.jsonl").read_text().replace('"id": "c', '"id": "other'))
+    res = CliRunner().invoke(main, ["compare", str(a), str(c), "--out", str(tmp_path / "none"), "--json"])
+    assert res.exit_code == 0, res.output
+    table = json.loads(res.stdout)
+    assert table["warnings"] == [
+        "the systems share no clip items (a: 8, c: 8): each mean is over different items, so the table does not "
+        "compare the systems on the same material, and no paired test can run"
+    ]
+    assert res.stderr.startswith("dubkit: warning: the systems share no clip items")
+    assert "**Warning:** the systems share no clip items" in (tmp_path / "none" / "leaderboard.md").read_text()
+    some = tmp_path / "d"
+    shutil_copy(b, some)
+    lines = (b / "scores.jsonl").read_text().splitlines()
+    (some / "scores.jsonl").write_text("\n".join(lines[:5]) + "\n")
+    table = json.loads(
+        CliRunner().invoke(main, ["compare", str(a), str(some), "--out", str(tmp_path / "s"), "--json"]).stdout
+    )
+    assert table["warnings"] == [
+        "the systems share 5 of 8 clip items (a: 8, d: 5): means are over each system's own items; paired tests use "
+        "the 5 shared ones"
+    ]
+    assert table["metrics"]["wer"]["cells"]["d"]["pairs"] == 5
+    same = json.loads(
+        CliRunner().invoke(main, ["compare", str(a), str(b), "--out", str(tmp_path / "x"), "--json"]).stdout
+    )
+    assert same["warnings"] == []

@@ -104,3 +104,69 @@ def test_undecodable_file(tmp_path):
 )
 def test_split_speaker(text, expected):
     assert split_speaker(text) == expected
+
+
+NUMBERED = """
+10
+00:00:01,000 --> 00:00:02,000
+ANNA: First.
+
+11
+00:00:02,500 --> 00:00:02,500
+ANNA: Zero length.
+
+12
+00:00:04,000 --> 00:00:03,000
+ANNA: Backwards.
+"""
+
+
+def test_problems_name_the_files_own_cue_numbers_and_zero_length(tmp_path):
+    with pytest.raises(ScriptError) as err:
+        load_script(write(tmp_path, "numbered.srt", NUMBERED))
+    problems = err.value.problems
+    assert problems[0] == "cue 11: has zero length (starts and ends at 00:00:02.500)"
+    assert problems[1].startswith("cue 12: ends (00:00:03.000) before it starts")
+    assert str(err.value).endswith("(fix these cues and run again)")
+    cues = read_script(tmp_path / "numbered.srt")
+    assert [(c.index, c.label, c.name) for c in cues] == [(1, "10", "10"), (2, "11", "11"), (3, "12", "12")]
+
+
+def test_webvtt_identifiers_and_ass_rows_name_cues(tmp_path):
+    vtt = "WEBVTT\n\nintro\n00:00:01.000 --> 00:00:02.000\nHello.\n\n00:00:03.000 --> 00:00:03.000\nBye.\n"
+    with pytest.raises(ScriptError) as err:
+        load_script(write(tmp_path, "a.vtt", vtt))
+    assert [c.name for c in read_script(tmp_path / "a.vtt")] == ["intro", "2"]
+    assert err.value.problems == ["cue 2: has zero length (starts and ends at 00:00:03.000)"]
+    import pysubs2
+
+    subs = pysubs2.SSAFile()
+    subs.append(pysubs2.SSAEvent(start=0, end=1000, text="a note", type="Comment"))
+    subs.append(pysubs2.SSAEvent(start=1000, end=2000, name="A", text="One."))
+    subs.append(pysubs2.SSAEvent(start=1500, end=2500, name="A", text="Two."))
+    subs.save(str(tmp_path / "a.ass"))
+    with pytest.raises(ScriptError) as err:
+        load_script(tmp_path / "a.ass")
+    # ASS has no cue numbers: rows of the event list, the comment included (what Aegisub shows)
+    assert err.value.problems == ["cue 3: overlaps cue 2 of the same speaker (A)"]
+    assert [(c.index, c.name) for c in read_script(tmp_path / "a.ass")] == [(1, "2"), (2, "3")]
+
+
+@pytest.mark.parametrize(
+    "content,says",
+    [
+        (b"", "the file is empty"),
+        (b"  \n\n", "the file is empty"),
+        (b"\x00\x01 definitely not subtitles", "not a subtitle file dubkit can read"),
+        (b"WEBVTT\n\n", "no cues found"),
+    ],
+)
+def test_whole_file_errors_say_what_is_wrong_without_the_cue_hint(tmp_path, content, says):
+    p = tmp_path / "s.srt"
+    p.write_bytes(content)
+    with pytest.raises(ScriptError) as err:
+        read_script(p)
+    msg = str(err.value)
+    assert says in msg and "fix these cues" not in msg and "Error" not in msg and "problem(s)" not in msg
+    with pytest.raises(ScriptError, match="is a directory"):
+        read_script(tmp_path)

@@ -47,7 +47,7 @@ def test_build_from_video_and_subtitles_then_add_a_project_then_query(clip_dir, 
     out = _json(runner.invoke(main, [*args, "--text", "Se ha ido.", "-k", "2", "--json"]))
     assert out["k"] == 2 and len(out["hits"]) == 6
     firsts = {h["modality"]: h for h in out["hits"] if h["rank"] == 1}
-    assert firsts["scene"]["id"] == "c_sad:1" and firsts["text"]["id"] == "c_sad:1"
+    assert firsts["scene"]["id"].startswith("c_sad:1@") and firsts["text"]["id"] == firsts["scene"]["id"]
     assert out["encoders"]["audio"] == "dubkit-prosody-v1"
 
     text = runner.invoke(main, [*args, "--speaker", "BEN", "--same-speaker"])
@@ -57,6 +57,7 @@ def test_build_from_video_and_subtitles_then_add_a_project_then_query(clip_dir, 
     assert info["clips"] == 3 and info["speakers"] == {"ANNA": 2, "BEN": 1}
     human = runner.invoke(main, ["library", "info", str(lib)])
     assert human.exit_code == 0 and "136-d" in human.output
+    assert "exact search (an approximate index is built once the library holds 50000 clips)" in human.output
 
 
 def test_cli_errors_are_one_line_with_status_2(built_library, tmp_path):

@@ -33,7 +33,7 @@ def test_vectors_are_deterministic_and_stored_as_encoded(built_library, clip_dir
     lib, _ = built_library
     clip = read_dataset(clip_dir / "clips.csv")[0]
     a, b = lib.encode_clip(clip), lib.encode_clip(clip)
-    stored = next(r for r in lib.rows() if r["id"] == clip.id)
+    stored = next(r for r in lib.rows() if r["id"] == clip.keyed().id)
     for m in MODALITIES:
         assert a[m].shape == (OFFLINE_DIMS[m],)
         np.testing.assert_array_equal(a[m], b[m])
@@ -48,7 +48,7 @@ def test_a_clip_retrieves_itself_first_in_every_modality(built_library, clip_dir
     by_mod = {m: [h for h in hits if h.modality == m] for m in QUERY_MODALITIES}
     for m, mh in by_mod.items():
         assert len(mh) == 3, m
-        assert mh[0].id == cid and mh[0].rank == 1, (m, [h.id for h in mh])
+        assert mh[0].id.startswith(f"{cid}@") and mh[0].rank == 1, (m, [h.id for h in mh])
         assert mh[0].score == pytest.approx(1.0, abs=1e-5)
         assert mh[0].score >= mh[1].score >= mh[2].score
     d = hits[0].to_dict()
@@ -66,7 +66,7 @@ def test_same_speaker_filter_and_metrics(built_library, clip_dir):
     assert len([h for h in anna if h.modality == "text"]) == 2  # ANNA has two clips
     euclid = lib.query(target, k=2, metric="euclidean")
     first = [h for h in euclid if h.rank == 1]
-    assert all(h.id == "c_angry" and h.score == pytest.approx(0.0, abs=1e-4) for h in first)
+    assert all(h.id.startswith("c_angry@") and h.score == pytest.approx(0.0, abs=1e-4) for h in first)
     with pytest.raises(ConfigError, match="same_speaker needs the target line.s speaker"):
         lib.query(target, same_speaker=True)
     with pytest.raises(ConfigError, match="unknown metric"):
@@ -97,10 +97,10 @@ def test_voice_prompt_is_the_speakers_closest_clip(built_library, clip_dir):
     lib, _ = built_library
     target = lib.encode_target(clip_dir / "c_sad.mp4", 0.0, 3.0, "I miss him so much, I cannot stop crying.")
     prompt = pick_voice_prompt(lib, target, "ANNA")
-    assert prompt is not None and prompt.clip_id == "c_sad" and prompt.path.endswith("c_sad.mp4")
+    assert prompt is not None and prompt.clip_id.startswith("c_sad@") and prompt.path.endswith("c_sad.mp4")
     assert (prompt.start, prompt.end) == (0.0, 3.0) and set(prompt.modalities) == set(QUERY_MODALITIES)
     ben = pick_voice_prompt(lib, target, "BEN")
-    assert ben is not None and ben.clip_id in {"c_angry", "c_plain"} and ben.score < prompt.score
+    assert ben is not None and ben.clip_id.split("@")[0] in {"c_angry", "c_plain"} and ben.score < prompt.score
     assert pick_voice_prompt(lib, target, "NOBODY") is None
 
 

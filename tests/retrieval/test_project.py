@@ -30,12 +30,12 @@ def test_demo_lines_get_hits_and_emotion_matched_prompts(demo_episode, tmp_path)
         assert hits, line.index
         assert {h.modality for h in hits} == {"scene", "face", "text"}
         own = f"demo:{line.index}"
-        assert own not in {h.id for h in hits}  # a line never retrieves its own span
+        assert own not in {h.id.split("@")[0] for h in hits}  # a line never retrieves its own span
         assert all(len(h.audio_vector) == 16 for h in hits)
     prompts = {line.index: prompt for line, (_, prompt) in zip(lines, found, strict=True)}
     # ANNA's lines 1 and 3 prompt each other; BEN has no other clip, so keeps the default reference
-    assert prompts[1] is not None and prompts[1].clip_id == "demo:3"
-    assert prompts[3] is not None and prompts[3].clip_id == "demo:1"
+    assert prompts[1] is not None and prompts[1].clip_id.startswith("demo:3@")
+    assert prompts[3] is not None and prompts[3].clip_id.startswith("demo:1@")
     assert prompts[2] is None
     # the hits and the prompt are the line record's typed conditions, stored as they are
     hits, prompt = found[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,12 +14,16 @@ from retrieval.profiles import MODALITIES, OFFLINE_DIMS
 from retrieval.store import IndexPolicy
 
 
-def _random_items(n: int, seed: int, start: int = 0):
+def _random_items(n: int, seed: int, media: Path, start: int = 0):
+    """Clips of small stand-in media files (their bytes give the clip keys) with random vectors."""
     rng = np.random.default_rng(seed)
     items = []
     for i in range(start, start + n):
+        video = media / f"ep{i // 100}.mp4"
+        if not video.is_file():
+            video.write_bytes(f"episode {i // 100}".encode())
         clip = ClipSpec(
-            id=f"s{i}", video=f"ep{i // 100}.mp4", start=float(i), end=i + 2.0, text=f"line {i}", speaker=f"spk{i % 3}"
+            id=f"s{i}", video=str(video), start=float(i), end=i + 2.0, text=f"line {i}", speaker=f"spk{i % 3}"
         )
         vecs = {m: rng.normal(size=OFFLINE_DIMS[m]).astype(np.float32) for m in MODALITIES}
         items.append((clip, vecs))
@@ -44,7 +49,7 @@ class _Encoded(FootageLibrary):
 
 
 def test_a_crash_mid_build_keeps_committed_clips_and_a_rerun_adds_the_rest(tmp_path):
-    items = _random_items(10, seed=1)
+    items = _random_items(10, seed=1, media=tmp_path)
     lib = _Encoded.create(tmp_path / "lib")
     lib.table = {c.id: v for c, v in items}
     lib.crash_after = 6
@@ -64,7 +69,7 @@ def test_a_crash_mid_build_keeps_committed_clips_and_a_rerun_adds_the_rest(tmp_p
 
 def test_readers_query_while_a_writer_adds(tmp_path):
     writer = FootageLibrary.create(tmp_path / "lib")
-    first = _random_items(20, seed=2)
+    first = _random_items(20, seed=2, media=tmp_path)
     writer.add_encoded(first)
     reader = FootageLibrary.open(tmp_path / "lib")
     errors: list[BaseException] = []
@@ -73,7 +78,7 @@ def test_readers_query_while_a_writer_adds(tmp_path):
     def write() -> None:
         try:
             for b in range(10):
-                writer.add_encoded(_random_items(20, seed=10 + b, start=20 + 20 * b))
+                writer.add_encoded(_random_items(20, seed=10 + b, media=tmp_path, start=20 + 20 * b))
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -81,7 +86,7 @@ def test_readers_query_while_a_writer_adds(tmp_path):
     t.start()
     while t.is_alive() or len(counts) < 5:
         hits = reader.query(_target(reader, first[0][1]), k=3)
-        assert hits[0].id == "s0"
+        assert hits[0].id.startswith("s0@")
         counts.append(reader.store.count())
     t.join()
     assert not errors
@@ -90,20 +95,20 @@ def test_readers_query_while_a_writer_adds(tmp_path):
 
 def test_ann_index_is_built_past_the_threshold_and_finds_the_nearest(tmp_path):
     lib = FootageLibrary.create(tmp_path / "lib", index_policy=IndexPolicy(threshold=400, rows_per_partition=50))
-    items = _random_items(300, seed=3)
+    items = _random_items(300, seed=3, media=tmp_path)
     assert lib.add_encoded(items) is None and lib.info()["index"] == {}
-    more = _random_items(200, seed=4, start=300)
+    more = _random_items(200, seed=4, media=tmp_path, start=300)
     assert lib.add_encoded(more) == "built"
     index = FootageLibrary.open(tmp_path / "lib").info()["index"]
     assert set(index) == {"scene", "face", "text"} and index["face"]["type"] == "IVF_FLAT"
     assert index["face"]["metric"] == "cosine"
     for clip, vecs in (items[5], more[7]):
         hits = lib.query(_target(lib, vecs), k=3)
-        assert all(h.id == clip.id for h in hits if h.rank == 1)
+        assert all(h.id == clip.keyed().id for h in hits if h.rank == 1)
     # dot and Euclidean are answered by exact search (the index is cosine)
     hits = lib.query(_target(lib, items[5][1]), k=1, metric="euclidean")
-    assert {h.id for h in hits} == {"s5"}
+    assert {h.id for h in hits} == {items[5][0].keyed().id}
     # new rows after indexing are still found (searched exactly until folded into the index)
-    late = _random_items(1, seed=5, start=900)
+    late = _random_items(1, seed=5, media=tmp_path, start=900)
     lib.add_encoded(late)
-    assert lib.query(_target(lib, late[0][1]), k=1)[0].id == "s900"
+    assert lib.query(_target(lib, late[0][1]), k=1)[0].id.startswith("s900@")
