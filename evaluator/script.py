@@ -3,7 +3,8 @@
 Shared by the dubber (the target script, the source script) and the scorer (per-line scoring).
 
 Cue numbers are 1-based in file order, as a subtitle editor shows them. The speaker comes from the
-ASS ``Name`` field, else from an upper-case ``NAME:`` prefix (``ANNA: Hello``), else ``default``.
+ASS ``Name`` field (the text is then kept as written), else from an upper-case ``NAME:`` prefix
+(``ANNA: Hello``, removed from the text), else ``default``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def read_script(path: str | os.PathLike[str]) -> list[Cue]:
     for i, event in enumerate(e for e in subs if not e.is_comment):
         raw = " ".join(event.plaintext.split())
         speaker = event.name.strip() or None
-        prefixed, text = split_speaker(raw)
+        # with a Name field the text is the line as written ("NOTE: ..." is not a speaker prefix)
+        prefixed, text = (None, raw) if speaker else split_speaker(raw)
         cues.append(
             Cue(
                 index=i + 1,
