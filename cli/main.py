@@ -13,6 +13,7 @@ from cli.library import library
 from cli.ratings import ratings
 from cli.score import compare, score
 from cli.train import train
+from cli.transcribe import transcribe_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,6 +34,7 @@ main.add_command(library)
 main.add_command(cot)
 main.add_command(train)
 main.add_command(ratings)
+main.add_command(transcribe_cmd)
 
 if __name__ == "__main__":
     main()
