@@ -31,7 +31,7 @@ AUTO = "auto"
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 #: progress(stage, done, total): stages "speech" (seconds scanned), "speakers" (segments embedded),
-#: "text" (utterances recognised)
+#: "text" (utterances recognised); whisperx reports "asr" and "words" (percent of its two passes)
 Progress = Callable[[str, float, float], None]
 
 

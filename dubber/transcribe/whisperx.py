@@ -219,20 +219,19 @@ class WhisperXTranscriber(Transcriber):
             raise ConfigError(
                 "the whisperx backend recognises the speech: a transcript is aligned by the offline backend"
             )
-        cmd = self._command()
         if not self.model:
             raise ModelLoadError("the whisperx backend needs model: a local CTranslate2 Whisper model directory")
         _check_dir(self.model, "CTranslate2 Whisper model", "model", ("model.bin", "tokenizer.json"))
         _check_dir(self.align_model, "wav2vec2 alignment model", "align_model", ("config.json", "vocab.json"))
         _check_dir(self.diarize_model, "pyannote pipeline", "diarize_model", ("config.yaml",))
+        cmd = self._command()
         try:
             proc = subprocess.run([cmd, "--version"], capture_output=True, text=True, timeout=300, check=False)
         except OSError as exc:
             raise MissingDependencyError(f"whisperx_cmd {cmd!r} ({exc.strerror})", install=_INSTALL) from None
         if proc.returncode != 0 or "whisperx" not in proc.stdout.lower():
-            raise MissingDependencyError(
-                f"whisperx at {cmd} (it does not run: {proc.stderr.strip()[-200:]})", install=_INSTALL
-            )
+            said = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["nothing"]
+            raise MissingDependencyError(f"whisperx at {cmd} (its --version said: {said[0][:200]})", install=_INSTALL)
         self._version = proc.stdout.strip()
 
     def arguments(self, audio_path: Path, out_dir: Path, options: TranscribeOptions) -> list[str]:
@@ -285,7 +284,7 @@ class WhisperXTranscriber(Transcriber):
     @staticmethod
     def _follow(lines: Any, progress: Progress) -> None:
         """Report whisperx's ``Progress: N%`` lines (one pass for recognition, one for alignment)."""
-        stage, last = "text", 0.0
+        stage, last = "asr", 0.0
         for line in lines:
             m = _PROGRESS.search(line)
             if m:
