@@ -43,6 +43,7 @@ from dubber.transcribe.writers import (
     output_format,
     read_transcript_json,
     subtitle_text,
+    to_cues,
     write_transcript,
 )
 from evaluator.errors import MediaError
@@ -126,6 +127,7 @@ __all__ = [
     "read_transcript_json",
     "speaker_name",
     "subtitle_text",
+    "to_cues",
     "transcribe",
     "write_transcript",
 ]

@@ -148,9 +148,9 @@ class SegmentedTranscriber(Transcriber):
         """What timed the words (None when the backend gives no word timings)."""
 
     @abstractmethod
-    def resolve_language(self, lang: str, speech: np.ndarray) -> tuple[str, dict[str, Any] | None]:
-        """The language to transcribe (``lang``, or identified from ``speech`` when ``auto``) and, when
-        identified, how: ``{"method": ..., "probability": ...}``."""
+    def identify_language(self, speech: np.ndarray) -> tuple[str, dict[str, Any]]:
+        """The language of ``speech`` (asked for with ``lang='auto'``) and how it was identified:
+        ``{"method": ..., "probability": ...}``."""
 
     @abstractmethod
     def recognize(self, audio: np.ndarray, lang: str) -> TimedTranscript | None:
@@ -201,7 +201,7 @@ class SegmentedTranscriber(Transcriber):
             warnings.append(f"{options.num_speakers} speakers asked, {diar_info['num_speakers']} found")
         lang, detection = options.lang, None
         if lang == AUTO:
-            lang, detection = self.resolve_language(AUTO, _first_speech(audio, groups, LANG_ID_SPEECH_S))
+            lang, detection = self.identify_language(_first_speech(audio, groups, LANG_ID_SPEECH_S))
         texts = self._texts(media, groups, lang, options, progress)
         utterances = [
             Utterance(0, g.start, g.end, speaker_name(g.label), timed.text.strip(), _place_words(timed, g))

@@ -42,7 +42,7 @@ class OfflineTranscriber(SegmentedTranscriber):
                 "with text only from a transcript",
             )
 
-    def resolve_language(self, lang: str, speech: np.ndarray) -> tuple[str, dict[str, Any] | None]:
+    def identify_language(self, speech: np.ndarray) -> tuple[str, dict[str, Any]]:
         raise ConfigError("the offline backend cannot identify the language (lang='auto')")
 
     def recognize(self, audio: np.ndarray, lang: str) -> TimedTranscript | None:

@@ -77,7 +77,7 @@ class FasterWhisperTranscriber(SegmentedTranscriber):
         if options.lang != AUTO:
             self._asr.check_language(options.lang)
 
-    def resolve_language(self, lang: str, speech: np.ndarray) -> tuple[str, dict[str, Any] | None]:
+    def identify_language(self, speech: np.ndarray) -> tuple[str, dict[str, Any]]:
         code, prob = self._asr.detect_language(speech)
         return code, {"method": f"whisper language identification ({self._asr.model_id})", "probability": prob}
 

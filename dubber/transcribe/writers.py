@@ -17,6 +17,7 @@ from pathlib import Path
 from dubber.transcribe.types import Transcript
 from evaluator.errors import ConfigError, ScriptError
 from evaluator.fileio import write_json, write_text
+from evaluator.script import Cue
 
 UNTRANSCRIBED = "[untranscribed]"
 SUBTITLE_FORMATS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa"}
@@ -36,20 +37,27 @@ def output_format(path: str | os.PathLike[str]) -> str:
     return SUBTITLE_FORMATS[ext]
 
 
+def to_cues(transcript: Transcript, placeholder: str = UNTRANSCRIBED) -> list[Cue]:
+    """The transcript as the script reader's cues (what reading its SRT back gives, without the file):
+    cue ``index`` = utterance ``index``, text ``placeholder`` where the utterance has none."""
+    return [
+        Cue(u.index, u.start, u.end, " ".join(u.text.split()) or placeholder, u.speaker) for u in transcript.utterances
+    ]
+
+
 def subtitle_text(transcript: Transcript, fmt: str) -> str:
     """The transcript as a subtitle file's text in ``fmt`` (srt, vtt, ass, ssa)."""
     import pysubs2
 
     subs = pysubs2.SSAFile()
     named = fmt in ("ass", "ssa")
-    for u in transcript.utterances:
-        text = " ".join(u.text.split()) or UNTRANSCRIBED
-        event = pysubs2.SSAEvent(start=int(round(u.start * 1000)), end=int(round(u.end * 1000)))
+    for cue in to_cues(transcript):
+        event = pysubs2.SSAEvent(start=int(round(cue.start * 1000)), end=int(round(cue.end * 1000)))
         if named:
-            event.name = u.speaker
-            event.text = text
+            event.name = cue.speaker
+            event.text = cue.text
         else:
-            event.text = f"{u.speaker}: {text}"
+            event.text = f"{cue.speaker}: {cue.text}"
         subs.append(event)
     return subs.to_string(fmt)
 

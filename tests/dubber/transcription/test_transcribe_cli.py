@@ -62,7 +62,7 @@ def _refused(res, *needles: str) -> None:  # noqa: ANN001
         assert n in lines[0], lines[0]
 
 
-def test_refusals(short_video, silent_video, tmp_path: Path) -> None:  # noqa: ANN001
+def test_refusals(short_video, silent_video, tiny_whisper, tmp_path: Path) -> None:  # noqa: ANN001
     _, video = short_video
     out = tmp_path / "out.srt"
     _refused(_run(str(tmp_path / "missing.mp4"), "-o", str(out), "--lang", "en"), "no such file")
@@ -82,8 +82,12 @@ def test_refusals(short_video, silent_video, tmp_path: Path) -> None:  # noqa: A
     _refused(_run(str(video), "-o", str(out), *fw, "--model", str(tmp_path / "nowhere")), "no such Whisper model")
     _refused(_run(str(video), "-o", str(out), *fw, "--model", str(tmp_path)), "no model.bin")
     wx = ["--backend", "whisperx", "--lang", "en"]
+    _refused(_run(str(video), "-o", str(out), *wx), "needs model")
+    _refused(_run(str(video), "-o", str(out), *wx, "--model", str(tmp_path / "nowhere")), "no such CTranslate2")
+    wx += ["--model", str(tiny_whisper)]
     _refused(_run(str(video), "-o", str(out), *wx), "whisperx_cmd")
     _refused(_run(str(video), "-o", str(out), *wx, "--whisperx-cmd", str(tmp_path / "wx")), "no such executable")
+    _refused(_run(str(video), "-o", str(out), *wx, "--whisperx-cmd", "whisperx", "--lang", "auto"), "needs lang")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing half-written
 
 

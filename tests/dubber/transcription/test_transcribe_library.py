@@ -17,6 +17,7 @@ from dubber.transcribe import (
     Utterance,
     Word,
     read_transcript_json,
+    to_cues,
     write_transcript,
 )
 from dubber.transcribe.align_text import distribute, split_units
@@ -54,6 +55,7 @@ def test_subtitles_load_back_with_the_same_cues_and_speakers(tmp_path: Path, ext
     t = _transcript()
     path = write_transcript(t, tmp_path / f"src{ext}")
     cues = load_script(path)  # validates: no empty text, no same-speaker overlap
+    assert [(c.index, c.speaker, c.text) for c in cues] == [(c.index, c.speaker, c.text) for c in to_cues(t)]
     assert [c.index for c in cues] == [u.index for u in t.utterances]
     assert [c.speaker for c in cues] == [u.speaker for u in t.utterances]
     assert [c.text for c in cues] == ["good morning", UNTRANSCRIBED, "NOTE: overlapping speech is allowed"]

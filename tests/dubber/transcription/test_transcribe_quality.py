@@ -8,7 +8,8 @@ resemblyzer + agglomerative clustering at threshold 0.3):
 | recorded (7 real speakers, 12 turns) | 5.2% | 0.2% | 0.0% | 28 ms | 118 ms | 7 of 7 |
 | kokoro (5 TTS voices, 14 turns) | 5.5% | 0.0% | 0.0% | 28 ms | 99 ms | 5 of 5 |
 
-The same with the number of speakers given. The DER at collar 0 is nearly all boundary: silero-vad
+The same with the number of speakers given. The Kokoro conversation runs with ``-m slow`` (the
+real recordings are the default check). The DER at collar 0 is nearly all boundary: silero-vad
 ends segments ~100 ms after the last word (its speech padding and offset hysteresis), which counts as
 false alarm. Bounds: DER at collar 0 under 10% (about twice the measured, room for other silero,
 resemblyzer, scikit-learn or ffmpeg builds), at ±250 ms under 2%, no speaker confusion above 1%
@@ -33,7 +34,7 @@ def _speakers_only(transcriber, conv, num_speakers):  # noqa: ANN001, ANN202
     return transcriber.transcribe_audio(AudioInput(conv.audio, conv.name), options)
 
 
-@pytest.mark.parametrize("name", ["recorded", "kokoro"])
+@pytest.mark.parametrize("name", ["recorded", pytest.param("kokoro", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("given", [True, False], ids=["speakers-given", "speakers-auto"])
 def test_der_and_boundaries_within_measured_bounds(name: str, given: bool, request, offline) -> None:  # noqa: ANN001
     conv = request.getfixturevalue(name)
@@ -52,11 +53,12 @@ def test_der_and_boundaries_within_measured_bounds(name: str, given: bool, reque
     assert any("no recogniser" in w for w in result.warnings)
 
 
-def test_one_speaker_asked_gives_one_speaker(kokoro, offline) -> None:  # noqa: ANN001
+def test_one_speaker_asked_gives_one_speaker(short_video, offline) -> None:  # noqa: ANN001
     """A wrong count is obeyed (the caller knows best) and shows in DER as confusion."""
-    result = _speakers_only(offline, kokoro, 1)
+    conv, _ = short_video
+    result = _speakers_only(offline, conv, 1)
     assert result.speakers == ("SPEAKER 1",)
-    assert score_transcript(kokoro.turns, result).confusion > 0.5
+    assert score_transcript(conv.turns, result).confusion > 0.3
 
 
 @pytest.mark.slow
