@@ -55,9 +55,9 @@ def subtitle_text(transcript: Transcript, fmt: str) -> str:
         event = pysubs2.SSAEvent(start=int(round(cue.start * 1000)), end=int(round(cue.end * 1000)))
         if named:
             event.name = cue.speaker
-            event.text = cue.text
+            event.plaintext = cue.text
         else:
-            event.text = f"{cue.speaker}: {cue.text}"
+            event.plaintext = f"{cue.speaker}: {cue.text}"
         subs.append(event)
     return subs.to_string(fmt)
 
