@@ -15,6 +15,7 @@ from cli.library import library
 from cli.ratings import ratings
 from cli.score import compare, score
 from cli.train import train
+from cli.transcribe import transcribe_cmd
 from cli.translate import translate
 
 #: third-party loggers whose warnings nobody running dubkit can act on (bitsandbytes: its CUDA library
@@ -74,6 +75,7 @@ main.add_command(cot)
 main.add_command(train)
 main.add_command(ratings)
 main.add_command(translate)
+main.add_command(transcribe_cmd)
 
 if __name__ == "__main__":
     main()

@@ -57,6 +57,24 @@ def _new_file_beside(dest: Path, suffix: str) -> Path:
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(dest.parent))
 
 
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """``path`` when a file can be written there (checked before long work), else ``OutputError``.
+
+    The nearest existing ancestor must be a writable directory; ``path`` itself must not be a directory.
+    """
+    dest = Path(path)
+    if dest.is_dir():
+        raise OutputError(f"{dest}: is a directory", hint="give a file path")
+    d = dest.resolve().parent
+    while not d.exists():
+        d = d.parent
+    if not d.is_dir():
+        raise OutputError(f"{dest}: cannot create it, {d} is a file", hint="choose another output path")
+    if not os.access(d, os.W_OK):
+        raise OutputError(f"{dest}: not writable", hint="choose an output path in a writable directory")
+    return dest
+
+
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically (UTF-8)."""
     with atomic_path(path) as tmp:

@@ -9,8 +9,8 @@ the file's event list, 1-based, comment events included: the row number a subtit
 Aegisub shows. ``Cue.index`` is the cue's position among the spoken cues (1-based, file order), unique
 whatever the file's numbering; code keys lines by it.
 
-The speaker comes from the ASS ``Name`` field, else from an upper-case ``NAME:`` prefix
-(``ANNA: Hello``), else ``default``.
+The speaker comes from the ASS ``Name`` field (the text is then kept as written), else from an
+upper-case ``NAME:`` prefix (``ANNA: Hello``, removed from the text), else ``default``.
 """
 
 from __future__ import annotations
@@ -123,7 +123,8 @@ def read_script(path: str | os.PathLike[str]) -> list[Cue]:
             continue
         raw = " ".join(event.plaintext.split())
         speaker = event.name.strip() or None
-        prefixed, body = split_speaker(raw)
+        # with a Name field the text is the line as written ("NOTE: ..." is not a speaker prefix)
+        prefixed, body = (None, raw) if speaker else split_speaker(raw)
         cues.append(
             Cue(
                 index=len(cues) + 1,

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cached_property
 
@@ -142,10 +143,22 @@ class VoiceActivity:
 
     model_id = VAD_ID
 
-    def __init__(self, threshold: float = 0.5, min_speech_s: float = 0.15, min_silence_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        min_speech_s: float = 0.15,
+        min_silence_s: float = 0.1,
+        *,
+        max_speech_s: float = float("inf"),
+        speech_pad_s: float = 0.03,
+    ) -> None:
+        """``max_speech_s``: longer speech is split at its last pause of at least 98 ms (silero's rule),
+        else cut at the limit; ``speech_pad_s``: padding silero adds on each side of a segment."""
         self.threshold = threshold
         self.min_speech_s = min_speech_s
         self.min_silence_s = min_silence_s
+        self.max_speech_s = max_speech_s
+        self.speech_pad_s = speech_pad_s
 
     @cached_property
     def _model(self):  # noqa: ANN202 - torch.jit module
@@ -158,8 +171,10 @@ class VoiceActivity:
     def unload(self) -> None:
         self.__dict__.pop("_model", None)
 
-    def segments(self, audio: np.ndarray, sr: int) -> list[tuple[float, float]]:
-        """Speech segments ``[(start_s, end_s), ...]`` in the clip."""
+    def segments(
+        self, audio: np.ndarray, sr: int, *, progress: Callable[[float], None] | None = None
+    ) -> list[tuple[float, float]]:
+        """Speech segments ``[(start_s, end_s), ...]`` in the clip; ``progress`` gets the percentage done."""
         import torch
         from silero_vad import get_speech_timestamps
 
@@ -173,7 +188,10 @@ class VoiceActivity:
             sampling_rate=VOICE_SAMPLE_RATE,
             min_speech_duration_ms=int(self.min_speech_s * 1000),
             min_silence_duration_ms=int(self.min_silence_s * 1000),
+            max_speech_duration_s=self.max_speech_s,
+            speech_pad_ms=int(round(self.speech_pad_s * 1000)),
             return_seconds=False,
+            progress_tracking_callback=progress,
         )
         self._model.reset_states()
         return [(s["start"] / VOICE_SAMPLE_RATE, s["end"] / VOICE_SAMPLE_RATE) for s in stamps]
