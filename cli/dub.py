@@ -92,7 +92,7 @@ P = click.Path(path_type=Path)
 
 @click.command()
 @click.argument("video", type=P)
-@_option("--script", required=True, type=P, help="Target-language script: SRT, WebVTT or ASS.")
+@_option("--script", type=P, help="Target-language script: SRT, WebVTT or ASS (or make one: --translate).")
 @_option("--lang", field="lang", help="Language of the script.")
 @_option("--synth", field="synth", help="Synthesizer backend: piper, espeak, f5.")
 @_option("-o", "--output", type=P, help="Dubbed video (default: VIDEO's name + .dubbed-LANG.mp4, beside it).")
@@ -116,7 +116,17 @@ P = click.Path(path_type=Path)
 @_option("--candidates", field="candidates", type=int, help="Candidates drawn per line; the best-scoring is kept.")
 @_option("--min-score", type=float, help="Re-draw a line whose best candidate scores under this.")
 @_option("--dubscore-model", type=P, help="Score candidates with this DubScore checkpoint.")
-@_option("--source-script", type=P, help="Source-language script (transcripts of the voice references).")
+@_option("--source-script", type=P, help="Source-language script (voice references' transcripts; --translate input).")
+@_option("--source-lang", help="Language of the source (transcription, translation), e.g. en; default: detected.")
+@_option("--transcribe", help="Transcribe the episode into the source script: offline, faster-whisper, whisperx.")
+@_option("--transcribe-model", help="Whisper model directory (faster-whisper, whisperx).")
+@_option("--whisperx-cmd", help="The whisperx command in its own environment (--transcribe whisperx).")
+@_option("--speakers", help="Speakers in the episode, for --transcribe: a number, or auto (chosen).")
+@_option("--translate", help="Translate the source script into --lang: table, vllm, transformers.")
+@_option("--translations", type=P, help="id,text CSV of translations made elsewhere (--translate table).")
+@_option("--translate-url", help="vLLM server URL (OpenAI-compatible), for --translate vllm.")
+@_option("--translate-model", help="Served model name (vllm) or local Marian/NLLB/M2M100 directory (transformers).")
+@_option("--glossary", type=P, help="source,target CSV of terms the translation must keep.")
 @_option("--cot", field="cot", help="Scene reader: heuristic, vllm, transformers, or none.")
 @_option("--cot-url", help="vLLM server URL (OpenAI-compatible), for --cot vllm.")
 @_option("--cot-model", help="Served model name (vllm) or local model directory (transformers).")
@@ -157,6 +167,7 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
 
     synth = opts["synth"]
     options = check_options(synth, synth_options(synth, opts, opts["synth_opts"]))
+    source_side = source_options(opts)
     cot_options: dict[str, Any] = {}
     if opts["cot"] != "none":  # the same options, checked the same way, as `dubkit cot read`
         cot_options = backend_options(opts["cot"], opts["cot_url"], opts["cot_model"], "cot")
@@ -186,14 +197,72 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
         candidates=opts["candidates"],
         min_score=opts["min_score"],
         dubscore_model=opts["dubscore_model"],
+        **source_side,
     )
+
+
+def source_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The DubConfig fields of the source side (transcription, translation) from the command's options."""
+    transcribe, translate = opts["transcribe"], opts["translate"]
+    if transcribe is not None:
+        from dubber.transcribe import TRANSCRIBERS
+
+        TRANSCRIBERS.get(transcribe)  # an unknown name: one line with the close ones
+    if translate is not None:
+        from dubber.translate import TRANSLATORS
+
+        TRANSLATORS.get(translate)
+    for flag, needs in (
+        ("transcribe_model", "transcribe"),
+        ("whisperx_cmd", "transcribe"),
+        ("speakers", "transcribe"),
+        ("translations", "translate"),
+        ("translate_url", "translate"),
+        ("translate_model", "translate"),
+        ("glossary", "translate"),
+    ):
+        if opts[flag] is not None and opts[needs] is None:
+            raise click.UsageError(f"--{flag.replace('_', '-')} applies to --{needs}")
+    transcribe_options: dict[str, Any] = {}
+    if opts["transcribe_model"] is not None:
+        transcribe_options["model"] = opts["transcribe_model"]
+    if opts["whisperx_cmd"] is not None:
+        transcribe_options["whisperx_cmd"] = opts["whisperx_cmd"]
+    speakers = opts["speakers"]
+    if speakers is not None and speakers != "auto":
+        try:
+            speakers = int(speakers)
+        except ValueError:
+            raise click.BadParameter(f"{speakers!r}: a number of speakers, or auto", param_hint="--speakers") from None
+    translate_options: dict[str, Any] = {}
+    if translate == "table":
+        if opts["translations"] is None:
+            raise click.UsageError("--translate table needs --translations CSV (columns id,text; id = cue number)")
+        translate_options["path"] = opts["translations"]
+    elif translate == "vllm":
+        if not opts["translate_url"] or not opts["translate_model"]:
+            raise click.UsageError("--translate vllm needs --translate-url and --translate-model")
+        translate_options.update(url=opts["translate_url"], model=opts["translate_model"])
+    elif translate == "transformers":
+        if not opts["translate_model"]:
+            raise click.UsageError("--translate transformers needs --translate-model DIR")
+        translate_options["model_dir"] = opts["translate_model"]
+    return {
+        "transcribe": transcribe,
+        "transcribe_options": transcribe_options,
+        "speakers": None if speakers == "auto" else speakers,
+        "source_lang": opts["source_lang"],
+        "translate": translate,
+        "translate_options": translate_options,
+        "glossary": opts["glossary"],
+    }
 
 
 def _run(dubber: Any, enabled: bool) -> Any:
     from cli.progress import progress_bar
 
     bars: dict[str, Any] = {}
-    labels = {"scene": "reading scenes", "render": "dubbing"}
+    labels = {"scene": "reading scenes", "translate": "translating", "render": "dubbing"}
 
     def on_progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:

@@ -20,7 +20,7 @@ class DubConfig:
     """
 
     video: Path
-    script: Path
+    script: Path | None  # the target-language script; None when the translate stage makes it
     output: Path
     project: Path | None = None
     lang: str = "en"
@@ -45,8 +45,17 @@ class DubConfig:
     min_score: float | None = None  # re-draw a line whose best candidate scores under this
     dubscore_model: Path | None = None  # score candidates with DubScore instead of the proxy
     chunk: int = 8  # lines rendered together (at least the synthesizer's batch); saved after each chunk
+    # the source side: transcribe the episode (no source script), translate the source script
+    transcribe: str | None = None  # transcription backend (dubber.transcribe), or None
+    transcribe_options: dict[str, Any] = field(default_factory=dict)
+    speakers: int | None = None  # speakers in the episode, for transcription (None: chosen by the diarizer)
+    source_lang: str | None = None  # the source's language (transcription, translation)
+    translate: str | None = None  # translation backend (dubber.translate), or None
+    translate_options: dict[str, Any] = field(default_factory=dict)
+    glossary: Path | None = None  # source,target CSV of terms the translation must keep
 
     def __post_init__(self) -> None:
+        self._check_source_side()
         if self.candidates < 1:
             raise ConfigError(f"candidates must be at least 1, got {self.candidates}", param="candidates")
         if self.min_score is not None and self.candidates < 2:
@@ -61,6 +70,28 @@ class DubConfig:
             raise ConfigError(f"library_k must be at least 1, got {self.library_k}", param="library_k")
         if self.duck_db < 0:
             raise ConfigError(f"duck_db must be >= 0 dB, got {self.duck_db}", param="duck_db")
+
+    def _check_source_side(self) -> None:
+        if self.translate is not None:
+            if self.script is not None:
+                raise ConfigError(
+                    "give script or translate, not both (translate makes the target-language lines from the source)",
+                    param=("script", "translate"),
+                )
+            if self.source_script is None and self.transcribe is None:
+                raise ConfigError(
+                    "translate needs the source: a source_script, or transcribe to make one",
+                    param=("translate", "source_script", "transcribe"),
+                )
+        if self.transcribe is not None and self.source_script is not None:
+            raise ConfigError(
+                "give source_script or transcribe (to make one from the episode), not both",
+                param=("source_script", "transcribe"),
+            )
+        if self.script is None and self.translate is None and self.transcribe is None:
+            raise ConfigError("a dub needs a target script, or translate to make one", param=("script", "translate"))
+        if self.speakers is not None and self.speakers < 1:
+            raise ConfigError(f"speakers must be at least 1, got {self.speakers}", param="speakers")
 
     def resolved_project(self) -> Path:
         return self.project if self.project is not None else self.output.with_suffix(".dubkit")

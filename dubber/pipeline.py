@@ -3,8 +3,8 @@
 ``Dubber.run()`` is the list of stages (:mod:`dubber.stages`), each a function with explicit inputs
 and outputs over the line record (:class:`evaluator.project.Line`):
 
-    open the episode -> script lines -> speakers -> read scenes -> retrieve -> plan (reuse)
-    -> render (batched takes, fit, candidates) -> mix and write
+    transcribe? -> open the episode -> script lines -> speakers -> read scenes -> translate?
+    -> retrieve -> plan (reuse) -> render (batched takes, fit, candidates) -> mix and write
 
 The façade holds the configuration and the loaded parts (synthesizer, candidate scorer); it keeps
 no state between stages. The manifest is saved after every rendered chunk, so an interrupted run
@@ -13,6 +13,7 @@ resumes, and a re-run renders only the lines whose inputs changed.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,10 +30,12 @@ from dubber.stages.render import LineScorer, render_lines
 from dubber.stages.retrieve import retrieve
 from dubber.stages.scene import read_scenes
 from dubber.stages.speakers import speaker_references
+from dubber.stages.transcribe import refuse_untranscribed, transcribe_source, words_by_cue
+from dubber.stages.translate import translate
 from dubber.synth import Synthesizer, create_synthesizer
 from evaluator.project import Line, Manifest, Speaker, save_manifest
 
-#: progress(stage, done, total) with stage in "scene", "render"
+#: progress(stage, done, total) with stage in "transcribe:<part>", "scene", "translate", "render"
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -99,6 +102,12 @@ class Dubber:
         return create_synthesizer(self.config.synth, self.config.synth_options)
 
     @cached_property
+    def translator(self) -> Any:
+        from dubber.translate import create_translator
+
+        return create_translator(self.config.translate, **self.config.translate_options)
+
+    @cached_property
     def scorer(self) -> LineScorer | None:
         cfg = self.config
         if cfg.candidates <= 1:
@@ -111,13 +120,32 @@ class Dubber:
         t0 = time.perf_counter()
         cfg, synth = self.config, self.synth
         report = progress or (lambda stage, done, total: None)
+        if cfg.translate is not None:
+            _ = self.translator  # a missing table or model fails before any long work
+        transcription = None
+        if cfg.transcribe is not None:  # the source script from the episode's speech
+            cfg.resolved_project().mkdir(parents=True, exist_ok=True)
+            source, transcription = transcribe_source(
+                cfg,
+                cfg.resolved_project(),
+                progress=lambda part, done, total: report(f"transcribe:{part}", done, total),
+            )
+            target = None if cfg.translate is not None else source
+            if target is not None:
+                refuse_untranscribed(source)
+            cfg = dataclasses.replace(cfg, transcribe=None, source_script=source, script=target)
         episode = open_episode(cfg, synth)
         episode.project.mkdir(parents=True, exist_ok=True)
         original = original_audio(episode)
         lines = script_lines(episode)
+        if transcription is not None:
+            words = words_by_cue(episode.project)
+            lines = [dataclasses.replace(ln, source_words=words.get(ln.index, [])) for ln in lines]
         speakers = speaker_references(episode, lines, None if original is None else original.mean(axis=1))
         if cfg.cot != "none":
             lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
+        if cfg.translate is not None:
+            lines = translate(episode, lines, self.translator, progress=_counter(report, "translate", lines))
         if cfg.library is not None:
             lines = retrieve(
                 episode,
@@ -130,6 +158,8 @@ class Dubber:
         lines = plan_lines(episode, lines, speakers, synth)
         lines, todo = reuse_rendered(episode, lines, cfg.force_lines)
         manifest = new_manifest(episode, synth, speakers, lines)
+        if transcription is not None:
+            manifest.inputs["transcription"] = transcription
         save_manifest(episode.project, manifest)
         position = {lines[i].index: i for i in todo}
         rendered: set[int] = set()
@@ -161,7 +191,7 @@ def new_manifest(episode: Episode, synth: Synthesizer, speakers: dict[str, Speak
     cfg = episode.config
     return Manifest(
         video=str(cfg.video),
-        script=str(cfg.script),
+        script=str(cfg.script if cfg.script is not None else cfg.source_script),
         lang=cfg.lang,
         inputs={
             "video_sha256": episode.video_hash,
@@ -170,6 +200,7 @@ def new_manifest(episode: Episode, synth: Synthesizer, speakers: dict[str, Speak
             "background": str(cfg.background) if cfg.background else None,
             "library": str(cfg.library) if cfg.library else None,
             "video_duration": episode.duration,
+            "translation": _translation_input(episode, lines),
         },
         config={
             **cfg.line_params(),
@@ -182,6 +213,25 @@ def new_manifest(episode: Episode, synth: Synthesizer, speakers: dict[str, Speak
         speakers=speakers,
         lines=list(lines),
     )
+
+
+def _translation_input(episode: Episode, lines: list[Line]) -> dict[str, Any] | None:
+    """What made the target text, when the translate stage did: backend, model, prompt, the target script."""
+    from dubber.stages.translate import TARGET, TRANSLATION_DIR
+
+    made = [ln.translation for ln in lines if ln.translation is not None]
+    if not made:
+        return None
+    first = made[0]
+    return {
+        "backend": first.backend,
+        "model": first.model,
+        "prompt_version": first.prompt_version,
+        "source_lang": first.source_lang,
+        "target_lang": first.target_lang,
+        "target_script": str(episode.project / TRANSLATION_DIR / TARGET),
+        "edited_lines": [ln.index for ln in lines if ln.translation is not None and ln.translation.edited],
+    }
 
 
 def remove_stale_files(project: Path, lines: Sequence[Line]) -> None:

@@ -54,6 +54,7 @@ class Option:
             raise ConfigError(
                 f"option {self.name}{where}: {text!r} is not a valid {self.type.__name__}",
                 hint=self.help or None,
+                param=self.name,
             ) from None
 
 
@@ -71,7 +72,7 @@ def check_options(given: Mapping[str, Any], declared: Iterable[Option], *, what:
     out: dict[str, Any] = {}
     for key, value in given.items():
         if key not in by_name:
-            raise ConfigError(f"unknown option {key!r} for {what}", hint=unknown_option_hint(key, by_name))
+            raise ConfigError(f"unknown option {key!r} for {what}", hint=unknown_option_hint(key, by_name), param=key)
         out[key] = by_name[key].coerce(value, what=what)
     return out
 

@@ -16,7 +16,16 @@ from evaluator.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 FLAG = re.compile(r"(^|[\s(`'\"])--[a-z][\w-]*")
 #: other programs' flags a hint may quote, and a quoted dubkit command line (naming the output a file should be)
-EXTERNAL = ("pip install", "espeak-ng", "huggingface-cli", "vllm serve", "`dubkit ")
+EXTERNAL = (
+    "pip install",
+    "espeak-ng",
+    "huggingface-cli",
+    "vllm serve",
+    "`dubkit ",
+    "ct2-transformers-converter",
+    "--copy_files",
+    "its --version",
+)
 #: files with messages that still name flags (issue 11, the lead's files; paths before and after the F5
 #: package): remove each when its messages name parameters
 KNOWN: set[str] = set()

@@ -51,12 +51,14 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
     _check_output(config)
     if config.background is not None and probe(config.background).audio is None:
         raise MediaError(f"{config.background}: has no audio stream to use as background")
-    cues = load_script(config.script, info.duration)
+    # translating: the source script's cues are the lines (the translate stage gives their target text)
+    script = config.script if config.script is not None else config.source_script
+    cues = load_script(script, info.duration)
     missing = sorted(set(config.force_lines) - {c.index for c in cues})
     if missing:
         numbers = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         raise ConfigError(
-            f"force_lines names cue(s) {numbers} that {config.script} does not have",
+            f"force_lines names cue(s) {numbers} that {script} does not have",
             hint=f"its cues are numbered {cues[0].index}-{cues[-1].index}" if cues else None,
             param="force_lines",
         )
@@ -67,7 +69,11 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
             param="lang",
         )
     source_text: dict[int, str] = {}
-    if config.source_script is not None:
+    if config.script is None:
+        from dubber.transcribe import UNTRANSCRIBED
+
+        source_text = {c.index: c.text for c in cues if c.text != UNTRANSCRIBED}
+    elif config.source_script is not None:
         source_text = match_source_text(cues, load_script(config.source_script, info.duration))
     project = config.resolved_project()
     previous = load_manifest(project) if (project / MANIFEST_NAME).is_file() else None
@@ -77,7 +83,7 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
         cues=tuple(sorted(cues, key=lambda c: (c.start, c.index))),
         source_text=source_text,
         video_hash=file_sha256(config.video),
-        script_hash=file_sha256(config.script),
+        script_hash=file_sha256(script),
         project=project,
         previous=previous,
     )

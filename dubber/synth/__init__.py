@@ -6,12 +6,11 @@ unknown names and values that do not parse, with the valid names in the message.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from dubber.synth.base import Precomputed, Speech, Synthesizer, SynthOption, SynthRequest, VoiceReference
-from evaluator.errors import ConfigError
+from dubber.synth.base import Precomputed, Speech, Synthesizer, SynthRequest, VoiceReference
+from evaluator.options import check_options as evaluator_check_options
 from evaluator.registry import Registry
 
 SYNTHESIZERS = Registry("synthesizer")
@@ -23,27 +22,7 @@ SYNTHESIZERS.register("f5", "dubber.synth.f5:F5Synthesizer")
 def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """``options`` converted to the types backend ``name`` declares; unknown names or bad values raise
     ConfigError naming the option and the valid ones."""
-    cls = SYNTHESIZERS.get(name)
-    declared = {o.name: o for o in cls.options}
-    out: dict[str, Any] = {}
-    for key, value in options.items():
-        opt = declared.get(key)
-        if opt is None:
-            close = difflib.get_close_matches(key, list(declared), n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]}? " if close else ""
-            valid = ", ".join(sorted(declared)) or "none"
-            raise ConfigError(
-                f"the {name} synthesizer has no option {key!r}", hint=f"{hint}its options are: {valid}", param=key
-            )
-        try:
-            out[key] = opt.parse(value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"{name} option {key}={value!r}: {exc}",
-                hint=f"{key} takes a {opt.type.__name__}: {opt.help}",
-                param=key,
-            ) from None
-    return out
+    return evaluator_check_options(options, SYNTHESIZERS.get(name).options, what=f"the {name} synthesizer")
 
 
 def create_synthesizer(name: str, options: Mapping[str, Any] | None = None) -> Synthesizer:
@@ -55,7 +34,6 @@ __all__ = [
     "SYNTHESIZERS",
     "Precomputed",
     "Speech",
-    "SynthOption",
     "SynthRequest",
     "Synthesizer",
     "VoiceReference",

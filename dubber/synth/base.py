@@ -5,7 +5,7 @@ duration, under a line's typed conditions (scene reading, retrieved footage, vid
 ``synthesize_many`` is the contract; one line is a batch of one (:meth:`Synthesizer.synthesize`).
 Backends that cannot control length ignore ``duration``; the duration ladder
 (:mod:`dubber.fitting`) then time-stretches within its caps. Each backend declares its options
-(:class:`SynthOption`); :func:`dubber.synth.create_synthesizer` checks and converts them.
+(:class:`evaluator.options.Option`); :func:`dubber.synth.create_synthesizer` checks and converts them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from evaluator.options import Option
 from evaluator.project import Conditions
 
 
@@ -70,33 +71,6 @@ class Speech:
         return len(self.audio) / self.sr
 
 
-@dataclass(frozen=True)
-class SynthOption:
-    """One option a backend takes (``--synth-opt NAME=VALUE``; some also have their own flag)."""
-
-    name: str
-    type: type
-    default: Any
-    help: str
-
-    def parse(self, value: Any) -> Any:
-        """``value`` (a string from the command line, or a Python value) as this option's type."""
-        if value is None:
-            return None
-        if self.type is bool:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"expected true or false, got {value!r}")
-        if isinstance(value, self.type):
-            return value
-        return self.type(value)
-
-
 class Synthesizer(abc.ABC):
     """Base class of the synthesizer backends (registered in ``dubber.synth.SYNTHESIZERS``)."""
 
@@ -107,7 +81,7 @@ class Synthesizer(abc.ABC):
     #: True when the voice follows the request's ``voice`` reference
     clones_voice: ClassVar[bool] = False
     #: the options the constructor takes (keyword arguments of the same names)
-    options: ClassVar[tuple[SynthOption, ...]] = ()
+    options: ClassVar[tuple[Option, ...]] = ()
     #: True when the same request (text, seed, options) gives the same audio
     reproducible: ClassVar[bool] = True
 

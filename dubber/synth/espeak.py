@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from dubber.synth.base import Speech, Synthesizer, SynthOption, SynthRequest
+from dubber.synth.base import Speech, Synthesizer, SynthRequest
 from evaluator.errors import BackendError, ConfigError, MissingDependencyError
+from evaluator.options import Option
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _POS_CHARACTER = 1
@@ -133,7 +134,7 @@ class EspeakSynthesizer(Synthesizer):
     name = "espeak"
     controls_length = True
     clones_voice = False
-    options = (SynthOption("gender", str, None, "male or female voice when the scene reading gives none"),)
+    options = (Option("gender", str, None, "male or female voice when the scene reading gives none"),)
 
     def __init__(self, gender: str | None = None) -> None:
         if gender is not None and gender not in _GENDER:

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from dubber.synth.base import Speech, Synthesizer, SynthOption, SynthRequest
+from dubber.synth.base import Speech, Synthesizer, SynthRequest
 from evaluator.errors import ConfigError, ModelLoadError
+from evaluator.options import Option
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,9 @@ class PiperSynthesizer(Synthesizer):
     controls_length = True
     clones_voice = False
     options = (
-        SynthOption("model", str, None, "a piper voice .onnx (its .onnx.json beside it); default: joe, en-US"),
-        SynthOption("config", str, None, "the voice's config JSON, when not beside the model"),
-        SynthOption("use_cuda", bool, False, "run the ONNX model on CUDA"),
+        Option("model", str, None, "a piper voice .onnx (its .onnx.json beside it); default: joe, en-US"),
+        Option("config", str, None, "the voice's config JSON, when not beside the model"),
+        Option("use_cuda", bool, False, "run the ONNX model on CUDA"),
     )
 
     def __init__(

@@ -97,6 +97,7 @@ class Translation:
     glossary_lost: list[str] = field(default_factory=list)
     attempts: int = 1
     error: str | None = None
+    edited_from: str | None = None  # the machine translation a person replaced by hand (``target`` is theirs)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +123,7 @@ class Translation:
             "target_lang": self.target_lang,
             "attempts": self.attempts,
             "error": self.error,
+            "edited_from": self.edited_from,
         }
         return {k: v for k, v in d.items() if v is not None}
 
@@ -149,6 +151,7 @@ class Translation:
             glossary_lost=list(glossary.get("lost", [])),
             attempts=int(d.get("attempts", 1)),
             error=d.get("error"),
+            edited_from=d.get("edited_from"),
         )
 
 

@@ -31,7 +31,7 @@ from evaluator.project.manifest import (
     migrate_v1_to_v2,
     save_manifest,
 )
-from evaluator.project.record import Candidate, Fit, Line, LineScore, Plan, Take
+from evaluator.project.record import Candidate, Fit, Line, LineScore, LineTranslation, Plan, Take
 
 __all__ = [
     "GUIDANCE_GROUPS",
@@ -48,6 +48,7 @@ __all__ = [
     "Hit",
     "Line",
     "LineScore",
+    "LineTranslation",
     "Manifest",
     "Plan",
     "SceneReading",

@@ -13,7 +13,8 @@ True
 Traceback (most recent call last):
 ...
 evaluator.errors.ManifestError: line 3: unknown key 'colour' (expected index, start, end, text, speaker, lang, \
-source_text, conditions, annotation_keys, plan, takes, fit, audio, candidates, score, status, error, notes)
+source_text, source_words, translation, conditions, annotation_keys, plan, takes, fit, audio, candidates, score, \
+status, error, notes)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from evaluator.asr.base import WordTiming
 from evaluator.project.conditions import Conditions, Guidance
 from evaluator.project.typed import from_json, to_json
 
@@ -81,6 +83,26 @@ class LineScore:
 
 
 @dataclass
+class LineTranslation:
+    """How the line's text was translated from ``source_text``: backend, model and prompt version, the
+    first wording when a re-ask replaced it, the length check against the slot's budget, the glossary
+    check, and ``edited`` when a person changed the translation by hand afterwards."""
+
+    backend: str
+    model: str
+    target_lang: str
+    prompt_version: str | None = None
+    source_lang: str | None = None
+    first_wording: str | None = None
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    budget: dict[str, Any] | None = None
+    length: dict[str, Any] | None = None
+    glossary_terms: list[str] = field(default_factory=list)
+    glossary_lost: list[str] = field(default_factory=list)
+    edited: bool = False
+
+
+@dataclass
 class Plan:
     """How the line is rendered, and ``input_hash``: the hash of all its audio depends on (the reuse key)."""
 
@@ -106,6 +128,8 @@ class Line:
     speaker: str = "default"
     lang: str | None = None
     source_text: str | None = None
+    source_words: list[WordTiming] = field(default_factory=list)  # the source speech's words (transcription)
+    translation: LineTranslation | None = None
     conditions: Conditions = field(default_factory=Conditions)
     annotation_keys: dict[str, str] = field(default_factory=dict)  # what each cached annotation was made from
     plan: Plan | None = None

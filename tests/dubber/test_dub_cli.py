@@ -149,7 +149,7 @@ def test_option_errors_name_the_flag_and_the_valid_options(demo_episode, tmp_pat
     out = tmp_path / "o.mp4"
     base = [demo_episode.video, "--script", demo_episode.script, "-o", out, "--cot", "none"]
     # the example of the old --help ended in a TypeError traceback (exit 1)
-    _assert_user_error(dub(*base, "--synth-opt", "steps=16"), out, "piper synthesizer has no option 'steps'", "model")
+    _assert_user_error(dub(*base, "--synth-opt", "steps=16"), out, "unknown option 'steps' for the piper synthesizer")
     res = dub(*base, "--synth", "espeak", "--piper-model", "x.onnx")
     assert (
         res.exit_code == 2 and "--piper-model applies to --synth piper" in res.output and "Traceback" not in res.output

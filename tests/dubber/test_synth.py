@@ -65,15 +65,15 @@ def test_synthesize_many_is_one_speech_per_request_in_order(espeak):
 def test_options_are_checked_against_what_each_backend_declares():
     assert check_options("f5", {"steps": "16", "use_ema": "false"}) == {"steps": 16, "use_ema": False}
     # piper has no sampling steps (the example in the old --help ended in a TypeError traceback)
-    with pytest.raises(ConfigError, match="the piper synthesizer has no option 'steps'") as err:
+    with pytest.raises(ConfigError, match="unknown option 'steps' for the piper synthesizer") as err:
         create_synthesizer("piper", {"steps": "16"})
-    assert "its options are: config, model, use_cuda" in str(err.value) and err.value.param == "steps"
-    with pytest.raises(ConfigError, match="the espeak synthesizer has no option 'model'"):
+    assert "valid options: config, model, use_cuda" in str(err.value) and err.value.param == "steps"
+    with pytest.raises(ConfigError, match="unknown option 'model' for the espeak synthesizer"):
         create_synthesizer("espeak", {"model": "x.onnx"})
     with pytest.raises(ConfigError, match="did you mean steps"):
         check_options("f5", {"step": "4"})
-    with pytest.raises(ConfigError, match="steps='many'") as err:
+    with pytest.raises(ConfigError, match="option steps of the f5 synthesizer: 'many' is not a valid int") as err:
         check_options("f5", {"steps": "many"})
-    assert "steps takes a int" in str(err.value)
+    assert err.value.param == "steps"
     with pytest.raises(ConfigError, match="gender 'robot'"):
         create_synthesizer("espeak", {"gender": "robot"})

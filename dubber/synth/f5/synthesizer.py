@@ -29,11 +29,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from dubber.synth.base import Speech, Synthesizer, SynthOption, SynthRequest
+from dubber.synth.base import Speech, Synthesizer, SynthRequest
 from dubber.synth.f5.control import ControlConfig, ControlledDiT
 from dubber.synth.f5.loading import DEFAULT_CKPTS, DEFAULT_VOCODER, TARGET_RMS, load_cfm, load_f5_config, load_vocoder
 from dubber.synth.f5.prep import Prepared, prepare
 from evaluator.errors import ConfigError, ModelLoadError
+from evaluator.options import Option
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +46,19 @@ class F5Synthesizer(Synthesizer):
     controls_length = True
     clones_voice = True
     options = (
-        SynthOption("ckpt", str, None, "F5 checkpoint (.safetensors/.pt, or hf://owner/repo/path)"),
-        SynthOption("vocoder", str, DEFAULT_VOCODER, "Vocos vocoder: a local directory or a hub id"),
-        SynthOption("model_config", str, "F5TTS_v1_Base", "F5 model config name or YAML path"),
-        SynthOption("vocab", str, None, "vocabulary file of a multilingual checkpoint (default: F5's en/zh)"),
-        SynthOption("languages", str, "en,zh", "comma-separated languages the checkpoint speaks"),
-        SynthOption("control", str, None, "trained control branch (dubkit train synth)"),
-        SynthOption("clip", str, None, "CLIP vision model for the control branch's video condition"),
-        SynthOption("device", str, "auto", "auto, cpu, cuda or cuda:N"),
-        SynthOption("steps", int, 32, "flow-matching sampling steps (NFE)"),
-        SynthOption("cfg_strength", float, 2.0, "text classifier-free guidance scale"),
-        SynthOption("sway_sampling_coef", float, -1.0, "sway sampling coefficient"),
-        SynthOption("batch", int, 8, "requests sampled together"),
-        SynthOption("use_ema", bool, True, "load the checkpoint's EMA weights"),
+        Option("ckpt", str, None, "F5 checkpoint (.safetensors/.pt, or hf://owner/repo/path)"),
+        Option("vocoder", str, DEFAULT_VOCODER, "Vocos vocoder: a local directory or a hub id"),
+        Option("model_config", str, "F5TTS_v1_Base", "F5 model config name or YAML path"),
+        Option("vocab", str, None, "vocabulary file of a multilingual checkpoint (default: F5's en/zh)"),
+        Option("languages", str, "en,zh", "comma-separated languages the checkpoint speaks"),
+        Option("control", str, None, "trained control branch (dubkit train synth)"),
+        Option("clip", str, None, "CLIP vision model for the control branch's video condition"),
+        Option("device", str, "auto", "auto, cpu, cuda or cuda:N"),
+        Option("steps", int, 32, "flow-matching sampling steps (NFE)"),
+        Option("cfg_strength", float, 2.0, "text classifier-free guidance scale"),
+        Option("sway_sampling_coef", float, -1.0, "sway sampling coefficient"),
+        Option("batch", int, 8, "requests sampled together"),
+        Option("use_ema", bool, True, "load the checkpoint's EMA weights"),
     )
 
     def __init__(
