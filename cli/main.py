@@ -7,6 +7,7 @@ import warnings
 
 import click
 
+from cli.corpus import corpus
 from cli.cot import cot
 from cli.dub import dub
 from cli.library import library
@@ -35,6 +36,7 @@ main.add_command(cot)
 main.add_command(train)
 main.add_command(ratings)
 main.add_command(translate)
+main.add_command(corpus)
 
 if __name__ == "__main__":
     main()
