@@ -58,6 +58,7 @@ def corpus() -> None:
               help="Largest duration ratio (ladder, --cap-global).")  # fmt: skip
 @click.option("--originals", type=int, default=0, show_default=True, help="Original clips added as ground truth.")
 @click.option("--limit", type=int, default=None, help="Dub only the first N utterances (sorted by id).")
+@click.option("--sample", type=int, default=None, help="Dub N utterances drawn with --seed (a representative subset).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed (each clip's: from it and its id).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (rows, written, skipped, timing).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -79,7 +80,8 @@ def build(dataset_dir: Path, **opts: Any) -> None:
     caps = FitCaps(min_ratio=opts["min_ratio"], max_ratio=opts["max_ratio"])
     spec = CorpusSpec(
         dataset=opts["dataset"], target_lang=opts["target_lang"], fit=opts["fit"], cap_global=opts["cap_global"],
-        caps=caps, originals=opts["originals"], limit=opts["limit"], seed=opts["seed"], context=opts["context"],
+        caps=caps, originals=opts["originals"], limit=opts["limit"], sample=opts["sample"], seed=opts["seed"],
+        context=opts["context"],
     )  # fmt: skip
     synth_name = opts["synth"]
     synth = create_synthesizer(synth_name, synth_options(synth_name, opts, opts["synth_opts"]))
@@ -133,3 +135,23 @@ def _print_summary(s: dict[str, Any], synth: dict[str, Any], translator: Any) ->
     if len(s["skipped"]) > 10:
         click.echo(f"... and {len(s['skipped']) - 10} more")
     click.echo(f"report: {s['report']}")
+
+
+@corpus.command("merge")
+@click.argument("corpora", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", required=True, type=P, help="Directory of the merged corpus.jsonl.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@handle_errors
+def merge(corpora: tuple[Path, ...], out: Path, as_json: bool) -> None:
+    """Join CORPORA (e.g. meld-hi and m2h2-en) into one corpus.jsonl in OUT; the media stay where they are."""
+    from evaluator.corpus import merge_corpora
+    from evaluator.errors import ConfigError
+
+    if out.resolve() in {c.resolve() for c in corpora}:
+        raise ConfigError(f"{out}: the merged corpus would overwrite one of its sources", hint="choose another -o")
+    rows = merge_corpora(corpora, out)
+    counts = {kind: sum(r.kind == kind for r in rows) for kind in ("dubbed", "original")}
+    if as_json:
+        click.echo(json.dumps({"corpus": str(out), "rows": counts, "sources": [str(c) for c in corpora]}))
+        return
+    click.echo(f"{out}: {counts['dubbed']} dubbed and {counts['original']} original clips from {len(corpora)} corpora")

@@ -71,7 +71,8 @@ def plan_corpus(dataset_dir: str | Path, spec: CorpusSpec) -> CorpusPlan:
         raise ConfigError(f"the {spec.dataset} utterances are already in {job.target_lang!r}", param="target_lang")
     context = scene_context(utterances, job.context_before, job.context_after)
     ordered = sorted(utterances, key=lambda u: u.id)
-    tasks = [ClipTask("dubbed", u, *context[u.id]) for u in ordered[: spec.limit]]
+    dubbed = ordered[: spec.limit] if spec.sample is None else seeded_first(ordered, spec.sample, f"dubs:{spec.seed}")
+    tasks = [ClipTask("dubbed", u, *context[u.id]) for u in dubbed]
     # drawn from the whole dataset, whatever the limit: a corpus grown in steps gets the same originals
     tasks += [ClipTask("original", u) for u in pick_originals(ordered, spec.originals, spec.seed, report)]
     tasks.sort(key=lambda t: t.row_id)
@@ -103,8 +104,14 @@ def pick_originals(
     if n > len(pool):
         report.note(f"{n} original clips asked for, {len(pool)} utterances have a clip: all are used", stage="build")
         return pool
-    random.Random(seed).shuffle(pool)
-    return pool[:n]
+    return seeded_first(pool, n, f"originals:{seed}")
+
+
+def seeded_first(items: Sequence[DatasetUtterance], n: int, seed: str) -> list[DatasetUtterance]:
+    """The first ``n`` of ``items`` shuffled with ``seed`` (so ``n + 1`` keeps those ``n``), back in id order."""
+    shuffled = list(items)
+    random.Random(seed).shuffle(shuffled)
+    return sorted(shuffled[:n], key=lambda u: u.id)
 
 
 @dataclass

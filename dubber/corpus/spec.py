@@ -38,7 +38,9 @@ class CorpusSpec:
 
     ``originals``: original clips added as ground truth, drawn with ``seed`` among all the utterances
     that have a clip. ``limit``: only the first ``limit`` utterances (sorted by id) are dubbed (the
-    originals do not depend on it); a re-run with a larger limit extends the corpus. ``seed``: each
+    originals do not depend on it); a re-run with a larger limit extends the corpus. ``sample``: instead,
+    ``sample`` utterances drawn with ``seed`` (the first of one seeded shuffle: a larger sample extends the
+    corpus), for a corpus that represents the whole dataset. ``seed``: each
     clip's seed is derived from it and the clip's id (:meth:`clip_seed`), so any worker renders a clip
     the same way. ``sr``: sample rate of the dubs. ``context``: utterances of the same scene before and
     after each one, given to a translator that reads dialogue context (``None``: the translation job's default)."""
@@ -51,6 +53,7 @@ class CorpusSpec:
     max_global_factor: float = 4.0
     originals: int = 0
     limit: int | None = None
+    sample: int | None = None
     seed: int = 0
     sr: int = 24000
     trim_top_db: float = _dub_default("trim_top_db")
@@ -64,6 +67,12 @@ class CorpusSpec:
             raise ConfigError(f"originals must be >= 0, got {self.originals}", param="originals")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"limit must be at least 1, got {self.limit}", param="limit")
+        if self.sample is not None and self.sample < 1:
+            raise ConfigError(f"sample must be at least 1, got {self.sample}", param="sample")
+        if self.sample is not None and self.limit is not None:
+            raise ConfigError(
+                "give limit (the first N utterances) or sample (N drawn at random), not both", param="sample"
+            )
         if self.max_global_factor <= 1:
             raise ConfigError(f"max_global_factor must be > 1, got {self.max_global_factor}", param="max_global_factor")
         if self.sr < 8000:

@@ -9,7 +9,15 @@ here (nothing in the evaluator imports the dubber).
 """
 
 from evaluator.corpus.row import KINDS, ORIGINAL_SUFFIX, SCHEMA, SCHEMA_VERSION, CorpusRow, is_corpus_row
-from evaluator.corpus.store import CORPUS_NAME, REPORT_NAME, CorpusFile, corpus_file, is_corpus, read_corpus
+from evaluator.corpus.store import (
+    CORPUS_NAME,
+    REPORT_NAME,
+    CorpusFile,
+    corpus_file,
+    is_corpus,
+    merge_corpora,
+    read_corpus,
+)
 
 __all__ = [
     "CORPUS_NAME",
@@ -23,5 +31,6 @@ __all__ = [
     "corpus_file",
     "is_corpus",
     "is_corpus_row",
+    "merge_corpora",
     "read_corpus",
 ]

@@ -5,14 +5,17 @@ interrupted build leaves at worst a torn last line: :meth:`CorpusFile.repair` cu
 next build appends, and :func:`read_corpus` ignores it (with a warning) so a corpus being built can be
 scored. Any other unreadable line is an error naming the line. A build appends in id order; when a
 re-run fills a gap (a clip that failed before), :meth:`CorpusFile.sort` rewrites the file sorted, once,
-so the same corpus always has the same file.
+so the same corpus always has the same file. :func:`merge_corpora` joins corpora (MELD dubbed into
+Hindi and M2H2 dubbed into English: DubScore's training set) into one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from evaluator.corpus.row import CorpusRow, is_corpus_row
@@ -117,3 +120,24 @@ class CorpusFile:
         body = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in sorted(rows, key=lambda r: r.id))
         write_text(self.path, body)
         return True
+
+
+#: the row fields that hold file paths
+PATH_FIELDS = ("audio", "video", "original_audio", "original_video")
+
+
+def merge_corpora(sources: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]) -> list[CorpusRow]:
+    """Write ``out/corpus.jsonl``: the rows of every source corpus, sorted by id, with their paths made
+    absolute (the media stay where they are). Two rows with one id are refused. Returns the rows."""
+    rows: dict[str, CorpusRow] = {}
+    for source in sources:
+        base = corpus_file(source).parent.resolve()
+        for row in read_corpus(source):
+            if row.id in rows:
+                raise DatasetError(f"{source}: row {row.id!r} is also in another of the corpora to merge")
+            paths = {name: str(row.path(base, name)) for name in PATH_FIELDS if getattr(row, name) is not None}
+            rows[row.id] = dataclasses.replace(row, **paths)
+    merged = sorted(rows.values(), key=lambda r: r.id)
+    body = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in merged)
+    write_text(Path(out) / CORPUS_NAME, body)
+    return merged

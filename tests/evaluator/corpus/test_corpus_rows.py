@@ -88,3 +88,29 @@ def test_score_items_of_a_corpus(tmp_path: Path) -> None:
     orig.unlink()
     with pytest.raises(MediaError, match="corpus row u1"):
         resolve_input(tmp_path / "c")
+
+
+def test_merge_makes_paths_absolute_and_refuses_twins(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    orig = tone(data / "a.wav")
+    for name, rid in (("meld-hi", "dev/dia0_utt0"), ("m2h2-en", "22/Scene_1/1")):
+        tone(tmp_path / name / "media" / f"{rid}.wav")
+        f = CorpusFile(tmp_path / name)
+        f.append(dubbed(rid, str(orig)))
+        f.append(original(rid, str(orig)))
+    res = CliRunner().invoke(main, ["corpus", "merge", str(tmp_path / "meld-hi"), str(tmp_path / "m2h2-en"),
+                                    "-o", str(tmp_path / "all"), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["rows"] == {"dubbed": 2, "original": 2}
+    rows = read_corpus(tmp_path / "all")
+    assert [r.id for r in rows] == ["22/Scene_1/1", "22/Scene_1/1#original", "dev/dia0_utt0", "dev/dia0_utt0#original"]
+    assert rows[0].audio == str((tmp_path / "m2h2-en" / "media" / "22/Scene_1/1.wav").resolve())
+    assert {it.audio_src.path for it in resolve_input(tmp_path / "all")} >= {rows[0].audio, rows[2].audio}
+    res = CliRunner().invoke(main, ["corpus", "merge", str(tmp_path / "meld-hi"), str(tmp_path / "all"),
+                                    "-o", str(tmp_path / "twice")])  # fmt: skip
+    assert res.exit_code == 2 and "also in another of the corpora" in res.output
