@@ -184,3 +184,16 @@ def test_cli_build_and_its_refusals(meld_root, tmp_path) -> None:
     assert res.exit_code == 2 and "no clip could be built (2 skipped)" in res.output and "no translation" in res.output
     res = runner.invoke(main, [*base, "-o", str(tmp_path / "d"), "--translations", str(MELD_TABLE), "--fit", "fast"])
     assert res.exit_code == 2 and "--fit must be one of global, ladder" in res.output
+
+
+def test_sample_draws_a_growing_subset(meld_root) -> None:
+    def dubbed(**kw):
+        plan = plan_corpus(meld_root, CorpusSpec(dataset="meld", target_lang="hi", **kw))
+        return [t.row_id for t in plan.tasks if t.kind == "dubbed"]
+
+    three, four = dubbed(sample=3), dubbed(sample=4)
+    assert len(three) == 3 and three == sorted(three) and set(three) < set(four)
+    assert dubbed(sample=3) == three and dubbed(sample=3, seed=1) != three  # the seed decides the draw
+    assert dubbed(limit=3) == ["dev/dia0_utt0", "dev/dia0_utt1", "dev/dia0_utt2"]
+    with pytest.raises(ConfigError, match="not both"):
+        CorpusSpec(dataset="meld", target_lang="hi", limit=3, sample=3)
