@@ -1,6 +1,6 @@
 """The DubScore corpus recipe for one dataset: build the dubbed corpus, score it, train DubScore stage 1 on
-its proxy MOS, and pick the clips of a listening test. ``examples/meld/run.py`` and ``examples/m2h2/run.py``
-call :func:`main` with their dataset's name.
+its proxy MOS, pick the clips of a listening test and build its page. ``examples/meld/run.py`` and
+``examples/m2h2/run.py`` call :func:`main` with their dataset's name.
 
 Each step is one ``dubkit`` command; the script prints it (``$ dubkit ...``), then runs it in this process
 (the same command line, without starting a new interpreter per step). ``--dry-run`` only prints them.
@@ -79,18 +79,20 @@ def parse(argv: Sequence[str] | None, recipe: Recipe) -> argparse.Namespace:
 
 
 def paths(recipe: Recipe, out: Path) -> dict[str, Path]:
-    """Where the recipe writes: the corpus, its scores, the DubScore run."""
+    """Where the recipe writes: the corpus, its scores, the DubScore run, the listening test."""
     return {
         "corpus": out / f"{recipe.dataset}-{recipe.target}",
         "scores": out / "scores",
         "model": out / "dubscore-stage1",
+        "picked": out / "picked.json",
+        "page": out / "listening_test.html",
     }
 
 
 def commands(recipe: Recipe, args: argparse.Namespace, dataset_dir: Path) -> dict[str, list[str]]:
     """The four steps' ``dubkit`` arguments."""
     out = args.out
-    corpus, scores, model = paths(recipe, out).values()
+    corpus, scores, model, picked, page = paths(recipe, out).values()
     build = ["corpus", "build", str(dataset_dir), "--dataset", recipe.dataset, "--to", recipe.target,
              "-o", str(corpus), "--fit", "global", "--seed", "0"]  # fmt: skip
     score = ["score", str(corpus), "-o", str(scores), "--resume"]
@@ -116,24 +118,34 @@ def commands(recipe: Recipe, args: argparse.Namespace, dataset_dir: Path) -> dic
         train += FULL_TRAIN
         budget = args.budget
     nxt = ["ratings", "next", "--scores", str(scores), "--budget", str(budget), "--json"]
-    return {"build": build, "score": score, "train": train, "next": nxt}
+    page_cmd = ["ratings", "page", str(corpus), "--pick", str(picked), "-o", str(page), *(["-q"] if args.smoke else [])]
+    return {"build": build, "score": score, "train": train, "next": nxt, "page": page_cmd}
 
 
-def run(args: list[str]) -> float:
-    """Run one dubkit command in this process; its exit status ends the recipe when it fails."""
+def run(args: list[str], stdout: Path | None = None) -> float:
+    """Run one dubkit command in this process (its standard output also into ``stdout`` when given); its exit
+    status ends the recipe when it fails."""
+    import contextlib
+    import io
+
     import click
 
     from cli.main import main as dubkit
 
     t0 = time.perf_counter()
+    sink = io.StringIO()
     try:
-        dubkit.main(args=args, prog_name="dubkit", standalone_mode=False)
+        with contextlib.redirect_stdout(sink) if stdout is not None else contextlib.nullcontext():
+            dubkit.main(args=args, prog_name="dubkit", standalone_mode=False)
     except click.ClickException as exc:  # a usage error: click's own message and status
         exc.show()
         raise SystemExit(exc.exit_code) from None
     except SystemExit as exc:  # handle_errors exits with the status of a user error
         if exc.code not in (0, None):
             raise
+    if stdout is not None:
+        stdout.write_text(sink.getvalue(), encoding="utf-8")
+        print(sink.getvalue(), end="")
     return time.perf_counter() - t0
 
 
@@ -149,14 +161,15 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
             build_fixture = getattr(dataset_fixtures, f"build_{recipe.dataset}_fixture")
             build_fixture(dataset_dir)
     steps = commands(recipe, args, dataset_dir or Path(f"{recipe.dataset.upper()}_DIR"))
+    where = paths(recipe, args.out)
     seconds = {}
     for step, cmd in steps.items():
-        print("$ dubkit " + shlex.join(cmd), flush=True)
+        into = where["picked"] if step == "next" else None
+        print("$ dubkit " + shlex.join(cmd) + (f" > {shlex.quote(str(into))}" if into else ""), flush=True)
         if not args.dry_run:
-            seconds[step] = run(cmd)
+            seconds[step] = run(cmd, stdout=into)
     if args.dry_run:
         return 0
-    where = paths(recipe, args.out)
     report = json.loads((where["corpus"] / "build_report.json").read_text(encoding="utf-8"))
     build = report["build"]
     per_clip = build["timing"].get("dubbed", {})
@@ -168,5 +181,5 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
     if per_clip:
         print(f"build: {per_clip['mean_s']:.2f} s per dubbed clip (median {per_clip['median_s']:.2f} s)")
     print("seconds per step: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
-    print(f"DubScore stage 1: {checkpoint}")
+    print(f"DubScore stage 1: {checkpoint}; listening test: {where['page']} ({where['picked']})")
     return 0

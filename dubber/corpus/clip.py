@@ -25,6 +25,7 @@ from dubber.synth.base import Speech, Synthesizer, SynthRequest, VoiceReference
 from dubber.translate import SourceLine, Translation, TranslationJob, Translator, translate_line
 from evaluator.corpus import CorpusRow
 from evaluator.datasets import DatasetUtterance
+from evaluator.fileio import stable_hash
 from evaluator.media import mux, write_wav
 
 MEDIA_DIR = "media"
@@ -32,9 +33,17 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def media_stem(row_id: str) -> str:
-    """The corpus-relative path (without suffix) of a clip's files: ``media/dev/dia1_utt4``."""
+    """The corpus-relative path (without suffix) of a clip's files: ``media/dev/dia1_utt4``. An id with
+    characters unsafe in a file name has them replaced and a hash of the id appended (two ids never share
+    a file).
+
+    >>> media_stem("22/Scene_1/3a"), media_stem("x/a b")
+    ('media/22/Scene_1/3a', 'media/x/a_b-a8d3e684')
+    """
     parts = [_UNSAFE.sub("_", p) for p in row_id.split("/") if p]
     parts = [p if p.strip(".") else p.replace(".", "_") for p in parts]  # no "." or ".." parts
+    if "/".join(parts) != row_id:
+        parts[-1] += "-" + stable_hash(row_id)[:8]
     return "/".join([MEDIA_DIR, *parts])
 
 

@@ -49,8 +49,10 @@ def test_smoke_recipe(dataset, target, voice, tmp_path, capsys) -> None:
     assert ckpt.info["stage"] == "proxy" and set(ckpt.encoder_ids) == {"voice", "quality"}
     report = json.loads((tmp_path / "dubscore-stage1" / "report.json").read_text())
     assert report["clips"] == 10 and report["labels"] == "proxy MOS (proxy_mos column)"
-    picked = json.loads(next(x for x in out.splitlines() if x.startswith('{"next"')))["next"]
+    picked = json.loads((tmp_path / "picked.json").read_text())["next"]
     assert len(picked) == 3 and set(picked) <= {r.id for r in rows}
+    page = (tmp_path / "listening_test.html").read_text(encoding="utf-8")
+    assert all(cid in page for cid in picked)
     assert f"{dataset}: 7 dubbed + 3 original clips; 1 utterances skipped" in out
 
 
@@ -60,12 +62,13 @@ def test_full_recipe_commands(capsys) -> None:
             "--f5-ckpt", "hi/model.safetensors", "--f5-vocab", "hi/vocab.txt", "--f5-config", "F5TTS_Small",
             "--out", "runs"]  # fmt: skip
     assert recipe.main("meld", args) == 0
-    build, score, train, nxt = (x[len("$ dubkit ") :] for x in capsys.readouterr().out.splitlines())
+    build, score, train, nxt, page = (x[len("$ dubkit ") :] for x in capsys.readouterr().out.splitlines())
     assert build.startswith("corpus build /data/MELD.Raw --dataset meld --to hi -o runs/meld-hi --fit global")
     assert "--translate vllm --url http://gpu:8000/v1 --model Qwen/Qwen2.5-7B-Instruct --synth f5" in build
     assert "--f5-vocab hi/vocab.txt --synth-opt languages=hi,en" in build and "--sample 6000 " in build
     assert score.startswith("score runs/meld-hi -o runs/scores --resume")
     assert train.startswith("train dubscore --data runs/meld-hi --scores runs/scores") and "--ensemble 5" in train
-    assert nxt == "ratings next --scores runs/scores --budget 200 --json"
+    assert nxt == "ratings next --scores runs/scores --budget 200 --json > runs/picked.json"
+    assert page == "ratings page runs/meld-hi --pick runs/picked.json -o runs/listening_test.html"
     with pytest.raises(SystemExit):
         recipe.main("m2h2", ["--out", "runs"])  # the full recipe needs its inputs
