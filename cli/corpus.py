@@ -24,6 +24,15 @@ from cli.errors import handle_errors
 P = click.Path(path_type=Path)
 
 
+def _context_default() -> int:
+    """The translation job's dialogue window (its one home: ``TranslationJob``)."""
+    import dataclasses
+
+    from dubber.translate.run import TranslationJob
+
+    return next(f.default for f in dataclasses.fields(TranslationJob) if f.name == "context_before")
+
+
 @click.group()
 def corpus() -> None:
     """Dubbed corpora for DubScore: build them from a dataset, then `dubkit score CORPUS_DIR`."""
@@ -41,7 +50,8 @@ def corpus() -> None:
 @click.option("--model", help="Served model name (vllm) or local model directory (transformers).")
 @chat_client_options
 @click.option("--batch-size", type=int, default=None, help="Lines per batch (--translate transformers).")
-@click.option("--context", type=int, default=None, help="Scene lines before and after each line (vllm) [default: 2].")
+@click.option("--context", type=int, default=None,
+              help=f"Scene lines before and after each line (vllm) [default: {_context_default()}].")  # fmt: skip
 @click.option("--synth", default=config_default("synth"), show_default=True, help="Synthesizer: piper, espeak, f5.")
 @click.option("--synth-opt", "synth_opts", multiple=True, metavar="KEY=VALUE", help="Synthesizer option.")
 @click.option("--piper-model", type=P, help="A piper voice .onnx (default: joe, en-US).")
