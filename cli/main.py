@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from cli.corpus import corpus
 from cli.cot import cot
 from cli.dub import dub
 from cli.library import library
@@ -76,6 +77,7 @@ main.add_command(train)
 main.add_command(ratings)
 main.add_command(translate)
 main.add_command(transcribe_cmd)
+main.add_command(corpus)
 
 if __name__ == "__main__":
     main()

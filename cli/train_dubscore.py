@@ -18,7 +18,10 @@ def _num(v: float | None) -> str:
 
 
 @click.command("dubscore")
-@click.option("--data", required=True, type=click.Path(path_type=Path), help="CLIPS.csv (dubkit score list + labels).")
+@click.option("--data", required=True, type=click.Path(path_type=Path),
+              help="CLIPS.csv (dubkit score list + labels), or a corpus directory with --scores.")  # fmt: skip
+@click.option("--scores", type=click.Path(path_type=Path),
+              help="dubkit score output for DATA: its metric values and proxy MOS are the labels.")  # fmt: skip
 @click.option("--stage", type=click.Choice(["proxy", "human"]), default="proxy", show_default=True)
 @click.option("--init", "init", type=click.Path(path_type=Path), help="Checkpoint to fine-tune (stage 2 from stage 1).")
 @click.option("--folds", default=4, show_default=True, help="k of the k-fold cross-validation.")
@@ -72,10 +75,10 @@ def _num(v: float | None) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def dubscore(
-    data: Path, stage: str, init: Path | None, folds: int, modalities: str, head: str, profile: str,
-    encoder_models: tuple[str, ...], proxy_weights: Path | None, feature_cache: Path | None, epochs: int, lr: float,
-    hidden: int, loss_lambda: float, batch_size: int, dropout: float, weight_decay: float, pca_dims: int,
-    val_fraction: float, patience: int, ensemble: int | None, mc_samples: int, coverage: float,
+    data: Path, scores: Path | None, stage: str, init: Path | None, folds: int, modalities: str, head: str,
+    profile: str, encoder_models: tuple[str, ...], proxy_weights: Path | None, feature_cache: Path | None,
+    epochs: int, lr: float, hidden: int, loss_lambda: float, batch_size: int, dropout: float, weight_decay: float,
+    pca_dims: int, val_fraction: float, patience: int, ensemble: int | None, mc_samples: int, coverage: float,
     quantile_dims: int, rank_weight: float, rehearse: bool, cues: str,
     finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int, out: Path, as_json: bool, quiet: bool,
 ) -> None:  # fmt: skip
@@ -115,7 +118,7 @@ def dubscore(
                                 run_ablation=not no_ablation, progress=progress,
                                 cues=[c.strip() for c in cues.split(",") if c.strip()] or None,
                                 finetune_encoders=finetune_encoders, lora_rank=lora_rank,
-                                rehearse=rehearse)  # fmt: skip
+                                rehearse=rehearse, scores=scores)  # fmt: skip
     finally:
         for b in bars.values():
             b.close()

@@ -37,7 +37,7 @@ def default_target(source: Path, target_lang: str) -> Path:
     return source.with_name(f"{stem}.{target_lang}{source.suffix}")
 
 
-def _build_translator(backend: str, table: Path | None, url: str | None, model: str | None, **chat: Any) -> Any:
+def build_translator(backend: str, table: Path | None, url: str | None, model: str | None, **chat: Any) -> Any:
     from dubber.translate import create_translator
     from evaluator.errors import ConfigError
 
@@ -178,7 +178,7 @@ def translate(
     )
     if backend == "transformers":
         _quiet_transformers()
-    translator = _build_translator(
+    translator = build_translator(
         backend, table, url, model, timeout=timeout, retries=retries, concurrency=concurrency, batch_size=batch_size
     )
     notes = []

@@ -3,7 +3,8 @@
 :func:`plan_take` decides how long the line will be placed (the duration ladder,
 :func:`dubber.fitting.plan_fit`); a backend that controls length is then asked for that duration (the
 render stage's second pass); :func:`fit_take` removes what is left with Rubber Band, within the caps,
-and records the fit.
+and records the fit. :func:`fit_global` is the corpus build's alternative: one stretch of the whole
+take onto the clip's length (the DubScore paper's recipe).
 """
 
 from __future__ import annotations
@@ -86,5 +87,40 @@ def fit_take(
         native_ratio=round(spoken.duration / natural.duration, 4),
         stretch_ratio=round(ratio_left, 4),
         pitch_shift_semitones=round(semitones, 2),
+    )
+    return FittedTake(audio=audio, fit=fit)
+
+
+def fit_global(natural: Speech, slot: float, *, out_sr: int, caps: FitCaps | None = None) -> FittedTake:
+    """The paper's global fit of a corpus clip: one Rubber Band time-stretch of the whole natural take
+    (trimmed, as every take is) onto ``slot`` seconds, the original clip's length.
+
+    Uncapped (``caps`` None) the take lasts exactly ``slot`` whatever the ratio; with ``caps`` the ratio is
+    clamped to ``caps.min_ratio``..``caps.max_ratio`` and the dub ends before or after the clip (the error is
+    recorded). Nothing is borrowed: a clip has no room after it."""
+    if natural.duration <= 0:
+        raise BackendError("the synthesizer produced no audio")
+    if slot <= 0:
+        raise ValueError("slot must be positive")
+    ratio = slot / natural.duration
+    if caps is not None:
+        ratio = min(max(ratio, caps.min_ratio), caps.max_ratio)
+    target_n = int(round(natural.duration * ratio * natural.sr))
+    ratio_left = target_n / max(1, len(natural.audio))
+    audio = resample(stretch(natural.audio, natural.sr, ratio_left), natural.sr, out_sr)
+    n_out = int(round(natural.duration * ratio * out_sr))  # resampling may round a sample either way
+    audio = np.pad(audio[:n_out], (0, max(0, n_out - len(audio)))).astype(np.float32, copy=False)
+    duration = n_out / out_sr
+    fit = Fit(
+        raw_duration=round(natural.duration, 4),
+        duration=round(duration, 4),
+        ratio=round(duration / natural.duration, 4),
+        placed_start=0.0,
+        placed_end=round(duration, 4),
+        error_ms=round((duration - slot) * 1000, 1),
+        borrow_ms=0.0,
+        overrun_ms=round(max(0.0, duration - slot) * 1000, 1),
+        native_ratio=1.0,
+        stretch_ratio=round(ratio_left, 4),
     )
     return FittedTake(audio=audio, fit=fit)

@@ -99,9 +99,14 @@ def train_from_csv(
     finetune_encoders: bool = False,
     lora_rank: int = 8,
     rehearse: bool = False,
+    scores: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Train (stage 1 on proxy labels, stage 2 on human MOS from ``init``), k-fold CV, ablation; write
     ``out/dubscore.pt`` and ``out/report.json``; return the report.
+
+    ``data`` is a CLIPS.csv with label columns, or any ``dubkit score`` input (a corpus directory) with
+    ``scores``, the rows ``dubkit score`` wrote for it: their metric values and proxy MOS are the labels
+    (with ``proxy_weights`` the proxy is recomputed from the metric values with those weights).
 
     ``cues`` restricts the cue encoders (names of the profile). ``cfg.ensemble`` > 1 trains seed ensembles
     (each CV fold and the final model; the checkpoint keeps every member); with ``init`` member i fine-tunes
@@ -115,7 +120,7 @@ def train_from_csv(
     into the new checkpoint (same encoder ids); with it they continue training from their saved weights
     (a new adapter hash in the encoder ids)."""
     check_config(cfg)
-    items, rows = load_clips(data)
+    items, rows = load_clips(data, scores, proxy_mos=proxy_weights is None)
     proxy = ProxyWeights.load(proxy_weights) if proxy_weights else None
     if rehearse and stage != "human":
         raise ConfigError(
@@ -190,6 +195,7 @@ def train_from_csv(
     out = Path(out)
     report = {
         "data": str(data),
+        "scores": str(scores) if scores is not None else None,
         "stage": stage,
         "labels": label_source,
         "init": str(init) if init else None,

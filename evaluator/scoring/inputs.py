@@ -5,6 +5,11 @@ INPUT is one of:
 - a dubkit project directory (``manifest.json``): one clip item for the whole dub and one line item
   per manifest line (the fitted line audio, its text, its speaker's reference voice, the video span
   where it was placed, its fit record);
+- a corpus directory (``corpus.jsonl``, :mod:`evaluator.corpus`) or its ``corpus.jsonl``: one clip item
+  per row: the dub (or the original clip's audio), the original clip's audio as the voice (an original
+  clip is its own voice), the clip's video, the text spoken and its language, and the fit record. The
+  original audio is not given as ``reference``: a dub says other words in another language, so the
+  same-words metrics (``mcd``, ...) are skipped with that reason;
 - a CSV (header row) or JSONL list of clips with the columns/keys ``audio`` (required), and optional
   ``id``, ``reference``, ``voice``, ``video``, ``text``, ``lang``, ``start``, ``end``; relative paths
   are relative to the list file;
@@ -95,6 +100,10 @@ def resolve_input(
     p = Path(input_path)
     reference = _existing(reference, "reference")
     voice = _existing(voice, "voice")
+    from evaluator.corpus import is_corpus
+
+    if is_corpus(p):
+        return _corpus_items(p)
     if p.is_dir():
         from evaluator.project import manifest_path
 
@@ -250,6 +259,33 @@ def _project_items(project: Path, *, reference: str | None, voice: str | None, l
         )
     if not items:
         raise ConfigError(f"{project}: the project has no rendered audio to score", hint="run `dubkit dub` first")
+    return items
+
+
+def _corpus_items(path: Path) -> list[ScoreItem]:
+    from evaluator.corpus import corpus_file, read_corpus
+
+    base = corpus_file(path).parent
+    items = []
+    for row in read_corpus(path):
+        where = f"corpus row {row.id}"
+        audio = _existing(str(row.path(base, "audio")), where)
+        video = row.path(base, "video")
+        voice = row.path(base, "original_audio") if row.kind == "dubbed" else None
+        voice = _existing(str(voice or audio), f"{where}, original audio")
+        items.append(
+            ScoreItem(
+                id=row.id,
+                audio_src=Source.of_file(audio),
+                voice_src=Source.of_file(voice),
+                video=Source.of_file(_existing(str(video), where)) if video else None,
+                text=row.text,
+                fit=dict(row.fit) if row.fit else None,
+                lang=row.lang,
+            )
+        )
+    if not items:
+        raise ConfigError(f"{path}: the corpus has no rows yet", hint="run `dubkit corpus build` first")
     return items
 
 

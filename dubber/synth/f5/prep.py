@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,29 @@ def prompt_text(ref_text: str) -> str:
     return ref_text + (" " if ref_text.endswith(".") else ". ")
 
 
+def check_vocabulary(model: Any, text: str, what: str) -> None:
+    """Refuse ``text`` when F5's tokenizer makes tokens of letters or marks that the model's vocabulary lacks:
+    F5 maps an unknown token to index 0 (the space) without a word, so they would be silently unspoken.
+
+    F5's tokenizer (``convert_char_to_pinyin``) turns Chinese characters into pinyin and every other
+    character into one token per code point (Devanagari too: a consonant, its vowel sign and a virama are
+    three tokens), after mapping typographic quotes to plain ones; the vocabulary must hold each of them."""
+    from f5_tts.model.utils import convert_char_to_pinyin
+
+    vocab = getattr(model, "vocab_char_map", None)
+    if not vocab:  # a byte-level model reads any text
+        return
+    tokens = convert_char_to_pinyin([text])[0]
+    unknown = sorted({t for t in tokens if t not in vocab and any(unicodedata.category(c)[0] in "LM" for c in t)})
+    if unknown:
+        shown = " ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+        raise ConfigError(
+            f"f5: the model's vocabulary has no token for {shown} in {what}",
+            hint="a checkpoint trained on this script comes with its own vocab.txt: give it as vocab",
+            param="vocab",
+        )
+
+
 def prepare(
     model: Any,
     mel_cfg: dict[str, Any],
@@ -117,6 +141,8 @@ def prepare(
     ref_mel = mel[0].permute(1, 0).contiguous()
     ref_frames = ref_mel.shape[0]
     ref_text = prompt_text(transcript)
+    check_vocabulary(model, ref_text, f"the reference transcript of {ref.path}")
+    check_vocabulary(model, req.text, f"request {index} ({req.lang})")
     tokens = convert_char_to_pinyin([ref_text + req.text.strip()])[0]
     source = "requested"
     if req.duration is not None:

@@ -189,7 +189,13 @@ class F5Synthesizer(Synthesizer):
             return []
         for req in requests:
             if not self.supports(req.lang):
-                raise ConfigError(f"f5 ({self.model_config}) does not speak {req.lang!r}; it speaks {self.languages()}")
+                raise ConfigError(
+                    f"f5 ({Path(self.model_config).stem}) does not speak {req.lang!r}; it speaks "
+                    f"{', '.join(self.languages())}",
+                    hint=f"a checkpoint trained on {req.lang!r} brings its own vocabulary: give it as vocab, and "
+                    f"languages={req.lang},...",
+                    param="languages",
+                )
         model, mel = self.model, self.mel
         predict = self.predict_frames if self._control is not None else None
         prepared = [prepare(model, mel, self.device, i, r, self.cfg_strength, predict) for i, r in enumerate(requests)]

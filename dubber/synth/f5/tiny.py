@@ -9,6 +9,8 @@ something. The speech is noise-like: this exercises code paths, not quality.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,11 +44,35 @@ MEL = {
 }
 
 
+#: the Devanagari block's assigned code points (Hindi's script): what F5's tokenizer makes of Devanagari
+#: text (one token per code point: consonants, vowel signs, virama, nukta, anusvara separately)
+DEVANAGARI = tuple(chr(c) for c in range(0x0900, 0x0980) if unicodedata.category(chr(c)) != "Cn")
+
+
 @dataclass(frozen=True)
 class TinyF5:
     ckpt: Path
     config: Path
     vocoder: Path
+    vocab: Path | None = None  # the checkpoint's own vocabulary (None: F5's packaged en/zh one)
+
+
+def packaged_vocab() -> Path:
+    """F5's packaged vocabulary (pinyin, Latin, CJK characters: en/zh)."""
+    from importlib.resources import files
+
+    return Path(str(files("f5_tts").joinpath("infer/examples/vocab.txt")))
+
+
+def write_vocab(path: Path, extra: Iterable[str]) -> Path:
+    """A vocabulary file in F5's format (one token per line, ``" "`` first: index 0 is also the unknown
+    token): the packaged tokens, then each of ``extra`` not among them."""
+    tokens = packaged_vocab().read_text(encoding="utf-8").split("\n")[:-1]
+    have = set(tokens)
+    tokens += [t for t in dict.fromkeys(extra) if t not in have]
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text("".join(f"{t}\n" for t in tokens), encoding="utf-8")
+    return path
 
 
 def write_tiny_config(path: Path, arch: dict | None = None, name: str = "F5TTS_tiny") -> Path:
@@ -58,14 +84,12 @@ def write_tiny_config(path: Path, arch: dict | None = None, name: str = "F5TTS_t
     return path
 
 
-def build_model(arch: dict, seed: int = 0) -> torch.nn.Module:
-    """F5's ``CFM`` around a ``DiT`` of ``arch``, random, with the packaged vocabulary."""
-    from importlib.resources import files
-
+def build_model(arch: dict, seed: int = 0, vocab: Path | None = None) -> torch.nn.Module:
+    """F5's ``CFM`` around a ``DiT`` of ``arch``, random, with the packaged vocabulary or ``vocab``."""
     from f5_tts.model import CFM, DiT
     from f5_tts.model.utils import get_tokenizer
 
-    vocab_char_map, vocab_size = get_tokenizer(str(files("f5_tts").joinpath("infer/examples/vocab.txt")), "custom")
+    vocab_char_map, vocab_size = get_tokenizer(str(vocab or packaged_vocab()), "custom")
     torch.manual_seed(seed)
     model = CFM(
         transformer=DiT(**arch, text_num_embeds=vocab_size, mel_dim=MEL["n_mel_channels"]),
@@ -124,11 +148,18 @@ def write_tiny_vocoder(directory: Path, seed: int = 0) -> Path:
     return directory
 
 
-def write_tiny_f5(directory: str | Path, *, seed: int = 0, fmt: str = "safetensors") -> TinyF5:
-    """Write ``tiny_f5.<fmt>``, ``F5TTS_tiny.yaml`` and ``vocos/`` under ``directory``."""
+def write_tiny_f5(
+    directory: str | Path, *, seed: int = 0, fmt: str = "safetensors", extra_tokens: Iterable[str] = ()
+) -> TinyF5:
+    """Write ``tiny_f5.<fmt>``, ``F5TTS_tiny.yaml`` and ``vocos/`` under ``directory``.
+
+    ``extra_tokens`` (e.g. :data:`DEVANAGARI`): the model gets its own vocabulary, ``vocab.txt``, the packaged
+    one plus these, and a text embedding of that size, as a multilingual checkpoint does."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
+    extra = list(extra_tokens)
+    vocab = write_vocab(d / "vocab.txt", extra) if extra else None
     config = write_tiny_config(d / "F5TTS_tiny.yaml")
-    ckpt = save_f5_checkpoint(build_model(TINY_ARCH, seed), d / f"tiny_f5.{fmt}")
+    ckpt = save_f5_checkpoint(build_model(TINY_ARCH, seed, vocab), d / f"tiny_f5.{fmt}")
     vocoder = write_tiny_vocoder(d / "vocos", seed)
-    return TinyF5(ckpt=ckpt, config=config, vocoder=vocoder)
+    return TinyF5(ckpt=ckpt, config=config, vocoder=vocoder, vocab=vocab)
