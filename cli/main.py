@@ -11,6 +11,7 @@ from cli.cot import cot
 from cli.dub import dub
 from cli.library import library
 from cli.ratings import ratings
+from cli.review import review
 from cli.score import compare, score
 from cli.train import train
 from cli.translate import translate
@@ -35,6 +36,7 @@ main.add_command(cot)
 main.add_command(train)
 main.add_command(ratings)
 main.add_command(translate)
+main.add_command(review)
 
 if __name__ == "__main__":
     main()
