@@ -1,11 +1,12 @@
 """Size and build time of the review page (``dubkit review``) and its preview video, on dubbed demo episodes.
 
-Run: .venv/bin/python benchmarks/review_page.py [--lines 8] [--lines 360] [--preview] [--work DIR]
+Run: .venv/bin/python benchmarks/review_page.py [--lines 8] [--lines 360] [--preview] [--browser] [--work DIR]
 
 For each ``--lines N``: builds the demo episode with N lines (dubber/demo.py: espeak Spanish over the music
 bed, a still photo at 640 px; 360 lines make a 22-minute episode), dubs it (piper, no scene reading), then
 times ``dubkit review`` as a user runs it (a fresh process: imports included) and prints the page size, the
-inline audio it holds and the seconds; with ``--preview`` also ``dubkit review --preview``. Episodes and dubs
+inline audio it holds and the seconds; with ``--preview`` also ``dubkit review --preview``; with ``--browser``
+the seconds headless Chromium (Debian's) takes to open the page until its timeline is drawn. Episodes and dubs
 are kept under ``--work`` (default: a temporary folder) and reused when the same N is asked again.
 """
 
@@ -50,10 +51,26 @@ def episode(work: Path, n_lines: int) -> tuple[Path, float, float]:
     return project, demo.duration, dub_seconds
 
 
+def open_seconds(page: Path, profile: Path) -> float:
+    """Seconds from navigating headless Chromium to the page until its script has drawn the timeline."""
+    from evaluator.html.browser import headless_chromium
+
+    driver = headless_chromium(profile)
+    try:
+        t0 = time.perf_counter()
+        driver.get(page.resolve().as_uri())  # returns at the load event
+        while not driver.execute_script("return !!document.querySelector('#timeline svg')"):
+            time.sleep(0.01)
+        return time.perf_counter() - t0
+    finally:
+        driver.quit()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, action="append", help="lines of a demo episode (repeatable; default 8, 360)")
     ap.add_argument("--preview", action="store_true", help="also time the preview video")
+    ap.add_argument("--browser", action="store_true", help="also time opening the page in headless Chromium")
     ap.add_argument("--work", type=Path, help="where episodes are built and kept")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="dubkit-review-bench-"))
@@ -68,6 +85,8 @@ def main() -> None:
             f"({built['audio_players']} players, {built['media_bytes'] / 1e6:.2f} MB of {built['audio_format']} before "
             f"base64), dubkit review {seconds:.1f} s wall ({built['seconds']:.1f} s inside build_review_page)"
         )
+        if args.browser:
+            print(f"    opens in headless Chromium in {open_seconds(page, work / 'chromium-profile'):.2f} s")
         if args.preview:
             built, seconds = dubkit("review", project, "-o", page, "--preview", "--json")
             p = built["preview"]

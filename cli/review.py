@@ -54,6 +54,8 @@ def review(
     from evaluator.review import build_review_page, parse_min_scores
     from evaluator.review.page import count_spans
 
+    if font is not None and not preview:
+        raise click.UsageError("--font is the preview's: give it with --preview")
     thresholds = parse_min_scores(min_score)
     page = out or default_page(project)
     shown = not (quiet or as_json)
@@ -66,10 +68,20 @@ def review(
             result["preview"] = build_project_preview(
                 project, preview_path, scores=scores, min_scores=thresholds, font=font, progress=bar.update
             )
-    with progress_bar(count_spans(project), "encoding audio", "span", shown) as bar:
+    bars: list = []  # the bar opens with the first encoded spans: after the inputs were checked
+
+    def spans(n: int) -> None:
+        if not bars:
+            bars.append(progress_bar(count_spans(project), "encoding audio", "span", shown))
+        bars[0].update(n)
+
+    try:
         page_result = build_review_page(
-            project, page, scores=scores, min_scores=thresholds, preview=preview_path, progress=bar.update
+            project, page, scores=scores, min_scores=thresholds, preview=preview_path, progress=spans
         )
+    finally:
+        for bar in bars:
+            bar.close()
     result = {**page_result, **result}
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))

@@ -24,7 +24,6 @@ from evaluator.metrics.item import Source
 from evaluator.project import load_manifest, manifest_path
 from evaluator.review.verdicts import KIND as VERDICTS_KIND
 from evaluator.review.verdicts import SCHEMA_VERSION as VERDICTS_VERSION
-from evaluator.review.verdicts import VERDICTS
 from evaluator.review.video import browser_type, link
 from evaluator.review.view import load_review, recorded_path
 
@@ -103,7 +102,7 @@ def build_review_page(
             "script": view["script"],
         },
         "inputs": view["inputs"],
-        "verdicts": {"kind": VERDICTS_KIND, "schema_version": VERDICTS_VERSION, "values": list(VERDICTS)},
+        "verdicts": {"kind": VERDICTS_KIND, "schema_version": VERDICTS_VERSION},
         "duration": view["duration"],
         "speakers": view["speakers"],
         "flag_kinds": view["flag_kinds"],

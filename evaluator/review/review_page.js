@@ -124,7 +124,12 @@
     row.setAttribute("aria-current", "true");
     document.querySelectorAll("#timeline a.current").forEach(function (a) { a.classList.remove("current"); });
     const mark = document.querySelector('#timeline a[data-index="' + row.dataset.index + '"]');
-    if (mark) mark.classList.add("current");
+    if (mark) {
+      mark.classList.add("current");
+      const box = byId("timeline");  // bring the mark into the timeline's view when zoomed in
+      const at = mark.getBBox().x;
+      if (at < box.scrollLeft || at > box.scrollLeft + box.clientWidth - 40) box.scrollLeft = Math.max(0, at - box.clientWidth / 3);
+    }
     if (scroll) {
       if (row.hidden) { byId("filter").value = "all"; applyFilter(); }
       row.scrollIntoView({ block: "start" });

@@ -199,8 +199,8 @@ def check_thresholds(thresholds: dict[str, float], values: Sequence[ScoreValue])
             have = ", ".join(sorted(by_name)) or "none"
             raise ConfigError(
                 f"min_score names {name!r}, a score no line has (scores here: {have})",
-                hint="the line's own score needs candidates (dubkit dub --candidates N); the others need "
-                "scores (dubkit score PROJECT --out DIR, then pass that directory as scores)",
+                hint="the line's own score needs candidates (dubkit dub --candidates N); the others need the rows "
+                "of `dubkit score PROJECT --out DIR`",
                 param="min_score",
             )
         if v.higher_is_better is False:

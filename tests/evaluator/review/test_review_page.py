@@ -107,6 +107,12 @@ def test_a_reviewer_filters_listens_and_sends_a_line_back_which_dub_re_renders(t
     chromium.wait(lambda: chromium.js(f"return {video}.readyState") >= 1, what="the video")
     assert chromium.js(f"return {video}.currentTime") == pytest.approx(by_line[TIGHT_CUE].start, abs=0.05)
 
+    # a click on the timeline goes to the line's row
+    d.find_element(By.CSS_SELECTOR, "#timeline a[data-index='3'] .tl-dub").click()
+    assert chromium.js("return document.querySelector('article.current').dataset.index") == "3"
+    assert chromium.js("const r = document.getElementById('line-3').getBoundingClientRect(); "
+                       "return r.top >= 0 && r.top < innerHeight")  # fmt: skip
+
     # keyboard: J goes to the (only) flagged line, B back to the line before it, A approves that one
     d.find_element(By.TAG_NAME, "h1").click()
     ActionChains(d).send_keys("j").perform()
