@@ -105,6 +105,12 @@ P = click.Path(path_type=Path)
 @_option("--match-pitch", is_flag=True, help="Shift non-cloning voices toward each speaker's median F0.")
 @_option("--duck-db", field="duck_db", type=float, help="How far the original audio is ducked under lines.")
 @_option("--lines", "force_lines", help="Re-render these cues even if unchanged, e.g. 3,5,7-9.")
+@_option(
+    "--lines-from",
+    "lines_from",
+    type=P,
+    help="A verdict file from the review page (dubkit review): re-render the cues sent back, record the notes.",
+)
 @_option("--seed", field="seed", type=int, help="Base seed (line seed = seed + cue number).")
 @_option("--piper-model", type=P, help="A piper voice .onnx (default: joe, en-US).")
 @_option("--f5-ckpt", type=P, help="F5-TTS checkpoint (.pt/.safetensors), for --synth f5.")
@@ -173,6 +179,11 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
         cot_options = backend_options(opts["cot"], opts["cot_url"], opts["cot_model"], "cot")
     caps = FitCaps(min_ratio=opts["min_ratio"], max_ratio=opts["max_ratio"], max_borrow=opts["max_borrow"])
     lang = opts["lang"]
+    verdicts = None
+    if opts.get("lines_from") is not None:
+        from evaluator.review.verdicts import read_verdicts
+
+        verdicts = read_verdicts(opts["lines_from"])
     return DubConfig(
         video=video,
         script=opts["script"],
@@ -185,7 +196,8 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
         keep_original_audio=opts["keep_original_audio"],
         caps=caps,
         match_pitch=opts["match_pitch"],
-        force_lines=parse_lines(opts["force_lines"]),
+        force_lines=parse_lines(opts["force_lines"]) | (verdicts.rerender() if verdicts else frozenset()),
+        review=verdicts,
         seed=opts["seed"],
         duck_db=opts["duck_db"],
         source_script=opts["source_script"],

@@ -14,6 +14,7 @@ from cli.cot import cot
 from cli.dub import dub
 from cli.library import library
 from cli.ratings import ratings
+from cli.review import review
 from cli.score import compare, score
 from cli.train import train
 from cli.transcribe import transcribe_cmd
@@ -78,6 +79,7 @@ main.add_command(ratings)
 main.add_command(translate)
 main.add_command(transcribe_cmd)
 main.add_command(corpus)
+main.add_command(review)
 
 if __name__ == "__main__":
     main()

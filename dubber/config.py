@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dubber.fitting import FitCaps
 from evaluator.errors import ConfigError
+
+if TYPE_CHECKING:
+    from evaluator.review.verdicts import ReviewVerdicts
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class DubConfig:
     caps: FitCaps = field(default_factory=FitCaps)
     match_pitch: bool = False
     force_lines: frozenset[int] = frozenset()
+    review: ReviewVerdicts | None = None  # a reviewer's verdicts: checked against the episode, notes recorded
     seed: int = 0
     duck_db: float = 15.0
     mix_sr: int = 48000

@@ -54,6 +54,16 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
     # translating: the source script's cues are the lines (the translate stage gives their target text)
     script = config.script if config.script is not None else config.source_script
     cues = load_script(script, info.duration)
+    video_hash, script_hash = file_sha256(config.video), file_sha256(script)
+    if config.review is not None:  # a reviewer's verdicts: for this episode, naming its cues
+        config.review.check(
+            video_sha256=video_hash,
+            script_sha256=script_hash,
+            lang=config.lang,
+            cues=[(c.index, c.start, c.end) for c in cues],
+            where="lines_from",
+            param="lines_from",
+        )
     missing = sorted(set(config.force_lines) - {c.index for c in cues})
     if missing:
         numbers = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
@@ -82,8 +92,8 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
         info=info,
         cues=tuple(sorted(cues, key=lambda c: (c.start, c.index))),
         source_text=source_text,
-        video_hash=file_sha256(config.video),
-        script_hash=file_sha256(script),
+        video_hash=video_hash,
+        script_hash=script_hash,
         project=project,
         previous=previous,
     )
@@ -133,8 +143,11 @@ def _check_writable(directory: Path) -> None:
 
 
 def script_lines(episode: Episode) -> list[Line]:
-    """One line record per cue of the script, in time order, with its source-language text."""
+    """One line record per cue of the script, in time order, with its source-language text and its reviewers'
+    notes (those of the previous run's line with that cue number, then the new one of ``config.review``)."""
     lang = episode.config.lang
+    new = episode.config.review.notes() if episode.config.review is not None else {}
+    old = {ln.index: ln.notes for ln in episode.previous.lines} if episode.previous else {}
     return [
         Line(
             index=c.index,
@@ -144,6 +157,11 @@ def script_lines(episode: Episode) -> list[Line]:
             speaker=c.speaker,
             lang=lang,
             source_text=episode.source_text.get(c.index),
+            notes=_notes(old.get(c.index, []), new.get(c.index)),
         )
         for c in episode.cues
     ]
+
+
+def _notes(old: list[str], new: str | None) -> list[str]:
+    return [*old, new] if new and new not in old else list(old)

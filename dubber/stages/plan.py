@@ -112,7 +112,8 @@ def reuse_rendered(
 
 
 def _rendered(old: Line) -> dict[str, Any]:
-    """The render results of a line (what a re-run carries over when the line is unchanged)."""
+    """The render results of a line (what a re-run carries over when the line is unchanged; its notes come
+    with the line record from :func:`dubber.stages.episode.script_lines`, rendered again or not)."""
     return {
         "takes": old.takes,
         "fit": old.fit,
@@ -121,7 +122,6 @@ def _rendered(old: Line) -> dict[str, Any]:
         "score": old.score,
         "status": old.status,
         "error": old.error,
-        "notes": old.notes,
     }
 
 
