@@ -1,6 +1,8 @@
 """The plan stage: how each line will be rendered, the hash of all it depends on, and reuse.
 
-For each line: the silence it may borrow (the duration ladder's rung 2), its seed, its voice (the
+For each line: the silence it may borrow (the duration ladder's rung 2), its seed (a line sent back for
+a new take, ``force_lines``, gets the next retake's seed: a deterministic synthesizer would otherwise
+render the same take again), its voice (the
 emotion-matched library prompt for cloning synthesizers, else the speaker's reference), its video
 span, the pitch it is moved to, and ``plan.input_hash``. :func:`reuse_rendered` then carries the
 render of every unchanged line over from the previous run (a line is re-rendered when its hash
@@ -20,6 +22,9 @@ from dubber.synth.base import Synthesizer, VoiceReference
 from evaluator.fileio import stable_hash
 from evaluator.project import Line, Plan, Speaker, VideoSpan
 
+#: a retake's seeds are this far from the previous take's (candidates use +k and +1000 per round)
+RETAKE_SEED_STRIDE = 100_003
+
 
 def plan_lines(
     episode: Episode, lines: Sequence[Line], speakers: Mapping[str, Speaker], synth: Synthesizer
@@ -28,8 +33,12 @@ def plan_lines(
     cfg = episode.config
     starts = [ln.start for ln in lines]
     ends = [ln.end for ln in lines]
+    before = {ln.index: ln.plan for ln in episode.previous.lines if ln.plan} if episode.previous else {}
     out = []
     for i, line in enumerate(lines):
+        retake = before[line.index].retake if line.index in before else 0
+        if line.index in cfg.force_lines:
+            retake += 1
         room = borrow_room(starts, ends, i, cfg.caps.max_borrow, media_end=episode.duration)
         speaker = speakers.get(line.speaker)
         path, transcript = _voice(episode, line, speaker, synth)
@@ -38,7 +47,7 @@ def plan_lines(
         match_to = speaker.median_f0 if (cfg.match_pitch and not synth.clones_voice and speaker) else None
         plan = Plan(
             input_hash="",
-            seed=cfg.seed + line.index,
+            seed=cfg.seed + line.index + RETAKE_SEED_STRIDE * retake,
             room=round(room, 4),
             synth=synth.describe(),
             reference=path,
@@ -46,6 +55,7 @@ def plan_lines(
             match_pitch_to=match_to,
             candidates=cfg.candidates,
             min_score=cfg.min_score,
+            retake=retake,
         )
         plan.input_hash = input_hash(cfg, line, plan, speaker, synth)
         out.append(dataclasses.replace(line, plan=plan))

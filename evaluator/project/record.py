@@ -115,6 +115,7 @@ class Plan:
     match_pitch_to: float | None = None  # Hz, for non-cloning voices moved toward the speaker
     candidates: int = 1
     min_score: float | None = None
+    retake: int = 0  # how many times the line was sent back for a new take (--lines, review verdicts)
 
 
 @dataclass

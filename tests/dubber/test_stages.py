@@ -84,7 +84,15 @@ def test_rerun_reuses_every_line_and_an_edit_rerenders_only_its_line(demo_episod
     one = Dubber(_cfg(demo_episode, tmp_path, script=edited), synthesizer=synth).run()
     assert one.rendered == {1} and [t for t, _, _ in synth.batches[0]] == ["Good morning. Have you read the paper?"]
     forced = _cfg(demo_episode, tmp_path, script=edited, force_lines=frozenset({2}))
-    assert Dubber(forced, synthesizer=ToneSynthesizer()).run().rendered == {2}
+    before = load_manifest(first.project).lines[1]
+    again_2 = Dubber(forced, synthesizer=ToneSynthesizer()).run()
+    assert again_2.rendered == {2}
+    # a line sent back is a new take (the next retake's seed), not the same one rendered again
+    after = again_2.manifest.lines[1]
+    assert after.plan.retake == before.plan.retake + 1 and after.plan.seed != before.plan.seed
+    assert after.takes[0].info["f0"] != before.takes[0].info["f0"]  # the tone synthesizer's voice follows the seed
+    unforced = Dubber(_cfg(demo_episode, tmp_path, script=edited), synthesizer=ToneSynthesizer()).run()
+    assert unforced.rendered == set() and unforced.manifest.lines[1].plan.retake == after.plan.retake
     reseeded = _cfg(demo_episode, tmp_path, script=edited, seed=5)  # the seed is part of every line's hash
     assert Dubber(reseeded, synthesizer=ToneSynthesizer()).run().rendered == {1, 2, 3}
     # line and candidate files of replaced renders are removed
