@@ -15,7 +15,7 @@ import numpy as np
 from dubber.fitting import FitCaps, FitPlan, plan_fit
 from dubber.speakers import median_f0
 from dubber.stretch import semitones_between, stretch
-from dubber.synth.base import Speech
+from dubber.synth.base import TRIM_KEEP_S, Speech
 from evaluator.errors import BackendError
 from evaluator.media.audio import resample
 from evaluator.project import Fit
@@ -25,22 +25,22 @@ NATIVE_TOLERANCE = 0.01
 
 
 def trim_silence(speech: Speech, top_db: float) -> Speech:
-    """Cut leading and trailing silence (more than ``top_db`` under the peak), keeping 20 ms."""
+    """Cut leading and trailing silence (more than ``top_db`` under the peak), keeping ``TRIM_KEEP_S``."""
     import librosa
 
     if len(speech.audio) == 0:
         return speech
     _, (a, b) = librosa.effects.trim(speech.audio, top_db=top_db, frame_length=512, hop_length=128)
-    pad = int(0.02 * speech.sr)
+    pad = int(TRIM_KEEP_S * speech.sr)
     audio = speech.audio[max(0, a - pad) : min(len(speech.audio), b + pad)]
     return Speech(audio=audio, sr=speech.sr, info=speech.info)
 
 
-def plan_take(natural: Speech, slot: float, room: float, caps: FitCaps, native: bool) -> FitPlan:
-    """The placed length of a line whose natural-pace (trimmed) take is ``natural``."""
-    if natural.duration <= 0:
+def plan_take(natural: float, slot: float, room: float, caps: FitCaps, native: bool) -> FitPlan:
+    """The placed length of a line whose natural-pace (trimmed) take lasts ``natural`` seconds."""
+    if natural <= 0:
         raise BackendError("the synthesizer produced no audio")
-    return plan_fit(natural.duration, slot, room, caps, native=native)
+    return plan_fit(natural, slot, room, caps, native=native)
 
 
 def needs_native_take(plan: FitPlan, native: bool) -> bool:
@@ -55,7 +55,7 @@ class FittedTake:
 
 
 def fit_take(
-    natural: Speech,
+    natural: float,
     spoken: Speech,
     plan: FitPlan,
     *,
@@ -65,7 +65,10 @@ def fit_take(
     match_pitch_to: float | None = None,
 ) -> FittedTake:
     """Stretch ``spoken`` (the natural take, or the native take at the planned length) to exactly the
-    planned duration, shift its median F0 to ``match_pitch_to`` (Hz) when given, resample to ``out_sr``."""
+    planned duration, shift its median F0 to ``match_pitch_to`` (Hz) when given, resample to ``out_sr``.
+    ``natural`` is the natural-pace take's trimmed duration (measured, or predicted by the synthesizer)."""
+    if spoken.duration <= 0:
+        raise BackendError("the synthesizer produced no audio")
     semitones = 0.0
     if match_pitch_to:
         semitones = semitones_between(median_f0(spoken.audio, spoken.sr) or 0.0, match_pitch_to)
@@ -75,15 +78,15 @@ def fit_take(
     duration = len(audio) / out_sr
     slot = plan.slot
     fit = Fit(
-        raw_duration=round(natural.duration, 4),
+        raw_duration=round(natural, 4),
         duration=round(duration, 4),
-        ratio=round(duration / natural.duration, 4),
+        ratio=round(duration / natural, 4),
         placed_start=round(start, 4),
         placed_end=round(start + duration, 4),
         error_ms=round((duration - slot) * 1000, 1),
         borrow_ms=round(min(max(0.0, duration - slot), room) * 1000, 1),
         overrun_ms=round(max(0.0, duration - slot - room) * 1000, 1),
-        native_ratio=round(spoken.duration / natural.duration, 4),
+        native_ratio=round(spoken.duration / natural, 4),
         stretch_ratio=round(ratio_left, 4),
         pitch_shift_semitones=round(semitones, 2),
     )

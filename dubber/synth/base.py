@@ -20,6 +20,9 @@ import numpy as np
 
 from evaluator.project import Conditions
 
+#: seconds of silence a trimmed take keeps before its first and after its last sound
+TRIM_KEEP_S = 0.02
+
 
 @dataclass(frozen=True)
 class VoiceReference:
@@ -42,7 +45,8 @@ class Precomputed:
 @dataclass(frozen=True)
 class SynthRequest:
     """One synthesis: ``text`` in ``lang`` with ``seed``; ``duration`` (seconds) is a target for backends
-    that control length (None: the natural pace)."""
+    that control length (None: the natural pace): the length of the take once its leading and
+    trailing silence are trimmed (keeping ``TRIM_KEEP_S`` at each end)."""
 
     text: str
     lang: str
@@ -110,6 +114,9 @@ class Synthesizer(abc.ABC):
     options: ClassVar[tuple[SynthOption, ...]] = ()
     #: True when the same request (text, seed, options) gives the same audio
     reproducible: ClassVar[bool] = True
+    #: True when :meth:`natural_durations` predicts a take's natural length without synthesizing it
+    #: (the render stage then synthesizes each line once, at its planned length)
+    predicts_length: ClassVar[bool] = False
 
     @property
     @abc.abstractmethod
@@ -124,6 +131,11 @@ class Synthesizer(abc.ABC):
     def synthesize_many(self, requests: Sequence[SynthRequest]) -> list[Speech]:
         """Speak every request; one speech per request, in order. Backends that batch (F5 on a GPU)
         generate requests of similar length together; the others go one by one."""
+
+    def natural_durations(self, requests: Sequence[SynthRequest]) -> list[float]:
+        """The trimmed length (seconds, as ``SynthRequest.duration`` counts it) each request would have
+        at its natural pace, predicted without synthesizing; only where ``predicts_length``."""
+        raise NotImplementedError(f"the {self.name} synthesizer does not predict durations")
 
     def synthesize(self, request: SynthRequest) -> Speech:
         """One request (a batch of one)."""

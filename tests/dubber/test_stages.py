@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tone_synth import ToneSynthesizer
+from tone_synth import PredictingToneSynthesizer, ToneSynthesizer
 
 from dubber.config import DubConfig
 from dubber.pipeline import Dubber
@@ -56,6 +56,21 @@ def test_render_is_two_batched_passes_with_candidates(demo_episode, tmp_path):
         assert chosen[0].fit == line.fit and line.score.scorer == "counting" and line.score.rounds == 1
         assert line.takes[0].pace == "natural" and line.takes[0].info["seed"] == chosen[0].seed
         assert all((result.project / c.audio).is_file() for c in line.candidates)
+
+
+def test_a_synthesizer_that_predicts_length_speaks_each_line_once(demo_episode, tmp_path):
+    synth = PredictingToneSynthesizer()
+    result = Dubber(_cfg(demo_episode, tmp_path), synthesizer=synth).run()
+    # one batch of three requests, each at its planned duration; no natural-pace take
+    assert len(synth.batches) == 1 and len(synth.batches[0]) == 3
+    assert all(d is not None for _, d, _ in synth.batches[0])
+    assert sorted(synth.predicted) == sorted(ln.text for ln in result.manifest.lines)
+    for line, (text, requested, _) in zip(result.manifest.lines, synth.batches[0], strict=True):
+        predicted = round(0.07 * len(line.text), 4)
+        assert line.text == text and line.fit.raw_duration == pytest.approx(predicted, abs=1e-3)
+        assert line.takes[0].pace == "natural" and line.takes[0].info == {"predicted": True}
+        assert line.takes[1].requested == pytest.approx(requested, abs=1e-3)
+        assert line.fit.duration == pytest.approx(requested, abs=2e-3)  # the ladder's plan, met
 
 
 def test_lines_under_the_minimum_score_draw_a_second_batched_round(demo_episode, tmp_path):
