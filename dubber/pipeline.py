@@ -29,6 +29,7 @@ from dubber.stages.render import LineScorer, render_lines
 from dubber.stages.retrieve import retrieve
 from dubber.stages.scene import read_scenes
 from dubber.stages.speakers import speaker_references
+from dubber.stages.unchanged import previous_if_unchanged, run_key, stamp_run
 from dubber.synth import Synthesizer, create_synthesizer
 from evaluator.project import Line, Manifest, Speaker, save_manifest
 
@@ -112,6 +113,10 @@ class Dubber:
         cfg, synth = self.config, self.synth
         report = progress or (lambda stage, done, total: None)
         episode = open_episode(cfg, synth)
+        key = run_key(episode, synth)
+        unchanged = previous_if_unchanged(episode, key)
+        if unchanged is not None:  # nothing changed since the last run: verified, nothing to do
+            return DubResult(cfg.output, episode.project, unchanged, set(), time.perf_counter() - t0, unchanged.outputs)
         episode.project.mkdir(parents=True, exist_ok=True)
         original = original_audio(episode)
         lines = script_lines(episode)
@@ -144,8 +149,9 @@ class Dubber:
         chunk = max(cfg.chunk, int(getattr(synth, "batch", 1)))
         render_lines(episode, [lines[i] for i in todo], synth, scorer=self.scorer, chunk=chunk, on_done=done)
         manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, original)
-        save_manifest(episode.project, manifest)
         remove_stale_files(episode.project, manifest.lines)
+        manifest.run = stamp_run(key, manifest.outputs.values())
+        save_manifest(episode.project, manifest)
         return DubResult(
             output=cfg.output,
             project=episode.project,

@@ -108,6 +108,39 @@ def test_rerun_reuses_every_line_and_an_edit_rerenders_only_its_line(demo_episod
     assert names == {f"{ln.plan.input_hash}.wav" for ln in load_manifest(project).lines}
 
 
+def test_a_rerun_with_nothing_changed_verifies_and_exits(demo_episode, tmp_path, monkeypatch):
+    import os
+
+    import dubber.pipeline as pipeline
+
+    cfg = _cfg(demo_episode, tmp_path)
+    first = Dubber(cfg, synthesizer=ToneSynthesizer()).run()
+    stamp = load_manifest(first.project).run
+    assert stamp is not None and {f.path for f in stamp.files} == set(first.outputs.values())
+
+    def must_not_run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("a no-op re-run decoded or mixed the episode")
+
+    with monkeypatch.context() as m:
+        for name in ("original_audio", "speaker_references", "mix_and_write", "read_scenes"):
+            m.setattr(pipeline, name, must_not_run)
+        again = Dubber(cfg, synthesizer=ToneSynthesizer()).run()
+    assert again.rendered == set() and again.outputs == first.outputs
+    # an output touched since (or an option changed) is not a no-op: mixed again, no line rendered
+    video = cfg.output
+    st = video.stat()
+    os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    mixed = []
+    real_mix = pipeline.mix_and_write
+    monkeypatch.setattr(pipeline, "mix_and_write", lambda *a, **k: mixed.append(1) or real_mix(*a, **k))
+    synth = ToneSynthesizer()
+    assert Dubber(cfg, synthesizer=synth).run().rendered == set() and mixed == [1] and synth.batches == []
+    assert Dubber(dataclasses.replace(cfg, duck_db=9.0), synthesizer=synth).run().rendered == set()
+    assert mixed == [1, 1]
+    assert Dubber(dataclasses.replace(cfg, duck_db=9.0), synthesizer=synth).run().rendered == set()
+    assert mixed == [1, 1]  # and that run, unchanged, is verified again
+
+
 def test_an_interrupted_run_resumes_with_the_unrendered_lines(demo_episode, tmp_path):
     cfg = _cfg(demo_episode, tmp_path, chunk=1)
     with pytest.raises(BackendError, match="failing on purpose"):
