@@ -5,12 +5,22 @@ Length control: the speaking rate (words per minute) is set to ``natural_rate * 
 duration``; the duration ladder removes the residual with Rubber Band.
 Style: ``gender`` picks a male or female voice, ``age`` and ``emotion`` move pitch and range
 (child/young higher, senior lower; anger/joy/surprise wider and higher, sadness narrower and lower).
+
+Reproducible takes: libespeak-ng keeps state from one synthesis to the next that no call resets
+(the pitch flutter's phase is a static counter in ``wavegen.c``'s ``AdvanceParameters``, advanced
+every 64 samples and never rewound, not even by ``espeak_Terminate``/``espeak_Initialize``), so the
+same request spoke 56908, 56928, 56905 samples in three calls in one process; the first call of a
+fresh process is always the same. Each synthesis therefore runs in a freshly loaded private copy
+of the library (loaded, initialised, seeded with the request's seed for its noise, used once and
+unloaded: about 20 ms), so the same request gives the same samples.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,27 +67,32 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 
 
 class _Engine:
-    """The process-wide libespeak-ng instance (the C library keeps global state)."""
+    """libespeak-ng through ctypes: the catalogue (languages, sample rate) from the shared library,
+    and each synthesis in a private copy loaded for that call (see the module docstring)."""
 
     def __init__(self) -> None:
         try:
             import espeakng_loader
         except ImportError:
             raise MissingDependencyError("espeakng-loader", install="pip install espeakng-loader") from None
-        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        self._path = espeakng_loader.get_library_path()
+        self._data = espeakng_loader.get_data_path().encode()
+        self.lib = ctypes.CDLL(self._path)
         self.lib.espeak_Initialize.restype = ctypes.c_int
-        data = espeakng_loader.get_data_path()
-        self.sr = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(), 0)
+        self.sr = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self._data, 0)
         if self.sr <= 0:
-            raise BackendError(f"libespeak-ng failed to initialise with data at {data}")
-        self._chunks: list[np.ndarray] = []
-        self._callback = _CALLBACK(self._collect)  # keep a reference: the library calls it
-        self.lib.espeak_SetSynthCallback(self._callback)
+            raise BackendError(f"libespeak-ng failed to initialise with data at {self._data.decode()}")
         self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
-        self.lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_Voice)]
         self.lock = threading.Lock()
         self.languages = self._list_languages()
-        self.version = Path(data).name
+        self.version = Path(self._data.decode()).name
+        self._chunks: list[np.ndarray] = []
+        self._callback = _CALLBACK(self._collect)  # keep a reference: the library calls it
+        self._private_dir = tempfile.TemporaryDirectory(prefix="dubkit-espeak-")  # removed at exit
+        self._private = Path(self._private_dir.name) / Path(self._path).name
+        shutil.copyfile(self._path, self._private)
+        self._dlclose = ctypes.CDLL(None).dlclose
+        self._dlclose.argtypes = [ctypes.c_void_p]
 
     def _collect(self, wav: Any, n: int, _events: Any) -> int:
         if n > 0 and wav:
@@ -99,28 +114,50 @@ class _Engine:
             i += 1
         return sorted(langs)
 
-    def speak(self, text: str, lang: str, gender: int, rate: int, pitch: int, pitch_range: int) -> np.ndarray:
+    def speak(
+        self,
+        text: str,
+        lang: str,
+        gender: int,
+        rate: int,
+        pitch: int,
+        pitch_range: int,
+        *,
+        variant: int = 0,
+        seed: int = 0,
+    ) -> np.ndarray:
+        """``text`` spoken by a fresh instance of the library (the same arguments give the same samples)."""
         with self.lock:
-            lang_buf = ctypes.create_string_buffer(lang.encode())
-            spec = _Voice(
-                name=None,
-                languages=ctypes.cast(lang_buf, ctypes.c_void_p),
-                identifier=None,
-                gender=gender,
-                age=0,
-                variant=0,
-            )
-            if self.lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) != 0:
-                raise ConfigError(f"espeak cannot speak '{lang}'")
-            for param, value in ((_RATE, rate), (_PITCH, pitch), (_RANGE, pitch_range), (_VOLUME, 100)):
-                self.lib.espeak_SetParameter(param, int(value), 0)
-            self._chunks = []
-            data = text.encode("utf-8") + b"\0"
-            err = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-            if err != 0:
-                raise BackendError(f"espeak_Synth failed with code {err}")
-            self.lib.espeak_Synchronize()
-            pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+            lib = ctypes.CDLL(str(self._private))
+            try:
+                if lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self._data, 0) <= 0:
+                    raise BackendError("libespeak-ng failed to initialise")
+                lib.espeak_SetSynthCallback(self._callback)
+                lib.espeak_ng_SetRandSeed(ctypes.c_long(seed % 2**31))
+                lang_buf = ctypes.create_string_buffer(lang.encode())
+                spec = _Voice(
+                    name=None,
+                    languages=ctypes.cast(lang_buf, ctypes.c_void_p),
+                    identifier=None,
+                    gender=gender,
+                    age=0,
+                    variant=variant,
+                )
+                lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_Voice)]
+                if lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) != 0:
+                    raise ConfigError(f"espeak cannot speak '{lang}'")
+                for param, value in ((_RATE, rate), (_PITCH, pitch), (_RANGE, pitch_range), (_VOLUME, 100)):
+                    lib.espeak_SetParameter(param, int(value), 0)
+                self._chunks = []
+                data = text.encode("utf-8") + b"\0"
+                err = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+                if err != 0:
+                    raise BackendError(f"espeak_Synth failed with code {err}")
+                lib.espeak_Synchronize()
+                pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+            finally:
+                lib.espeak_Terminate()
+                self._dlclose(lib._handle)
         return (pcm.astype(np.float32) / 32768.0).astype(np.float32)
 
 
@@ -159,10 +196,11 @@ class EspeakSynthesizer(Synthesizer):
         offset, pitch_range = _EMOTION.get(style.emotion or "neutral", (0, 50))
         pitch = int(np.clip(50 + offset + _AGE_PITCH.get(style.age or "adult", 0), 0, 99))
         engine = _engine()
-        audio = engine.speak(text, lang, gender, NATURAL_RATE, pitch, pitch_range)
+        seed = request.seed
+        audio = engine.speak(text, lang, gender, NATURAL_RATE, pitch, pitch_range, seed=seed)
         rate = NATURAL_RATE
         natural = len(audio) / engine.sr
         if duration is not None and duration > 0 and natural > 0:
             rate = int(np.clip(round(NATURAL_RATE * natural / duration), 80, 450))
-            audio = engine.speak(text, lang, gender, rate, pitch, pitch_range)
+            audio = engine.speak(text, lang, gender, rate, pitch, pitch_range, seed=seed)
         return Speech(audio=audio, sr=engine.sr, info={"rate_wpm": rate, "pitch": pitch, "natural_duration": natural})
