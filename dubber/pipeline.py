@@ -31,6 +31,7 @@ from dubber.stages.scene import read_scenes
 from dubber.stages.speakers import speaker_references
 from dubber.stages.unchanged import previous_if_unchanged, run_key, stamp_run
 from dubber.synth import Synthesizer, create_synthesizer
+from dubber.synth.scripts import check_speakable
 from evaluator.project import Line, Manifest, Speaker, save_manifest
 
 #: progress(stage, done, total) with stage in "scene", "render"
@@ -120,6 +121,7 @@ class Dubber:
         episode.project.mkdir(parents=True, exist_ok=True)
         original = original_audio(episode)
         lines = script_lines(episode)
+        check_speakable(lines, cfg.lang, synth.name)
         speakers = speaker_references(episode, lines, None if original is None else original.mean(axis=1))
         if cfg.cot != "none":
             lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
