@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 STRETCH_GAP_S = 2.0
 MAX_STRETCH_S = 600.0
 _THUMB = (64, 48)
+#: a face whose 64x64 crop changed by less than this (mean absolute difference, 8-bit levels) since the
+#: previous frame keeps that frame's landmarks (compression noise on a still face: 0.1-0.3)
+FACE_STILL = 0.75
 _SAVE_EVERY_S = 30.0
 
 
@@ -56,9 +59,9 @@ class AnalysisParams:
     fps: float = 4.0
     max_width: int = 480
     detector: str = "dlib"
-    redetect_s: float = 5.0
+    redetect_s: float = 10.0
     change_threshold: float = 2.0
-    voice_sample_s: float = 8.0
+    voice_sample_s: float = 5.0
 
     def key(self, video_hash: str, models: str) -> str:
         return stable_hash({"video": video_hash, "models": models, **asdict(self)})
@@ -124,16 +127,20 @@ def stretches(cues: Sequence[Cue], gap: float = STRETCH_GAP_S) -> list[tuple[flo
 
 class FaceScanner:
     """Faces, mouth openings and expression crops of frames in time order, re-running the detector
-    only when the picture changed (see the module docstring)."""
+    only when the picture changed, and the landmarks only when the face did (its crop differs from
+    the previous frame's by more than ``FACE_STILL`` levels on average; see the module docstring)."""
 
     def __init__(self, faces: FaceAnalyzer, params: AnalysisParams) -> None:
         self.faces = faces
         self.params = params
         self._ref: tuple[float, np.ndarray, list[FaceBox]] | None = None  # time, thumbnail, boxes
+        self._last: dict[FaceBox, tuple[np.ndarray, float]] = {}  # previous frame: box -> crop, mouth
         self.detections = 0
+        self.landmarks = 0
 
     def reset(self) -> None:
         self._ref = None
+        self._last = {}
 
     def scan(self, frame: np.ndarray, t: float, crops: list[np.ndarray]) -> list[FaceObs]:
         import cv2
@@ -148,10 +155,19 @@ class FaceScanner:
         ):
             ref = self._ref = (t, thumb, self.faces.detect(gray))
             self.detections += 1
-        out = []
+        out, last = [], {}
         for box in ref[2]:
-            crops.append(face_crop(gray, box))
-            out.append(FaceObs(box, mouth_opening(self.faces.landmarks(gray, box)), len(crops) - 1))
+            crop = face_crop(gray, box)
+            before = self._last.get(box)
+            if before is not None and float(np.mean(np.abs(crop.astype(np.float32) - before[0]))) < FACE_STILL:
+                mouth = before[1]
+            else:
+                mouth = mouth_opening(self.faces.landmarks(gray, box))
+                self.landmarks += 1
+            crops.append(crop)
+            last[box] = (crop.astype(np.float32), mouth)
+            out.append(FaceObs(box, mouth, len(crops) - 1))
+        self._last = last
         return out
 
 
@@ -193,7 +209,12 @@ def analyse_episode(
         _measure_voices(video, missing, parts, analysis, load_audio)
     for k in missing:
         analysis.voices.setdefault(k, None)
-    log.info("scene analysis: %d face detections, %d frames", scanner.detections, len(analysis.faces))
+    log.info(
+        "scene analysis: %d frames, %d face detections, %d landmark fits",
+        len(analysis.faces),
+        scanner.detections,
+        scanner.landmarks,
+    )
     if cache is not None:
         cache.save(analysis)
     return analysis

@@ -84,15 +84,15 @@ class HeuristicSceneReader(SceneReader):
     def __init__(
         self,
         *,
-        fps: float = 4.0,
+        fps: float = AnalysisParams.fps,
         max_frames: int = 16,
-        max_width: int = 480,
+        max_width: int = AnalysisParams.max_width,
         min_coverage: float = 0.4,
         motion_threshold: float = 0.012,
-        detector: str = "dlib",
-        redetect_s: float = 5.0,
-        change_threshold: float = 2.0,
-        voice_sample_s: float = 8.0,
+        detector: str = AnalysisParams.detector,
+        redetect_s: float = AnalysisParams.redetect_s,
+        change_threshold: float = AnalysisParams.change_threshold,
+        voice_sample_s: float = AnalysisParams.voice_sample_s,
     ) -> None:
         self.fps = fps
         self.max_frames = max_frames

@@ -59,9 +59,12 @@ _SILENT_SYMBOLS = {"^", "$", "_", " "}  # piper's BOS, EOS, pad, and the word ga
 
 @dataclass(frozen=True)
 class _Sentence:
-    ids: np.ndarray  # phoneme ids
-    w: np.ndarray  # frames per id at length_scale 1 (before rounding up)
+    encoded: Any  # piper_graph.Encoded: ids, frames per id at length_scale 1, encoder outputs
     sounding: np.ndarray  # bool per id: not a silence symbol
+
+    @property
+    def w(self) -> np.ndarray:
+        return self.encoded.w
 
 
 class _Voice:
@@ -103,8 +106,8 @@ class _Voice:
         out = []
         for k, phonemes in enumerate(p for p in self.phonemizer.phonemize(text) if p):
             ids = np.array(self.phonemizer.phonemes_to_ids(phonemes), dtype=np.int64)
-            w = self.graph.durations(ids, noise_w, _rng(seed, k, 0), self.sid)
-            out.append(_Sentence(ids=ids, w=w, sounding=~np.isin(ids, self._silent)))
+            encoded = self.graph.durations(ids, noise_w, _rng(seed, k, 0), self.sid)
+            out.append(_Sentence(encoded=encoded, sounding=~np.isin(ids, self._silent)))
         return out
 
     def trimmed(self, sentences: Sequence[_Sentence], length_scale: float) -> float:
@@ -131,7 +134,7 @@ class _Voice:
         parts = []
         for k, s in enumerate(sentences):
             frames = np.ceil(s.w * length_scale)
-            audio = self.graph.audio(s.ids, frames, noise_scale, _rng(seed, k, 1), self.sid)
+            audio = self.graph.audio(s.encoded, frames, noise_scale, _rng(seed, k, 1), self.sid)
             peak = float(np.max(np.abs(audio), initial=0.0))
             parts.append(audio / peak if peak > 1e-8 else np.zeros_like(audio))
         if not parts:
@@ -215,7 +218,7 @@ class PiperSynthesizer(Synthesizer):
         key = (request.text, request.seed, noise_w)
         found = self._durations.get(key)
         if found is None:
-            if len(self._durations) > 4096:
+            if len(self._durations) > 256:  # a render chunk's lines, between prediction and synthesis
                 self._durations.clear()
             found = self._durations[key] = self.voice.sentences(request.text, request.seed, noise_w)
         return found
