@@ -24,7 +24,7 @@ from dubber.config import DubConfig
 from dubber.scorers import DubScoreScorer, ProxyScorer
 from dubber.stages.episode import Episode, open_episode, original_audio, script_lines
 from dubber.stages.mix import mix_and_write
-from dubber.stages.plan import plan_lines, reuse_rendered
+from dubber.stages.plan import assign_voices, plan_lines, reuse_rendered
 from dubber.stages.render import LineScorer, render_lines
 from dubber.stages.retrieve import retrieve
 from dubber.stages.scene import read_scenes
@@ -122,6 +122,8 @@ class Dubber:
         original = original_audio(episode)
         lines = script_lines(episode)
         check_speakable(lines, cfg.lang, synth.name)
+        if cfg.voices:  # refuse a bad voice before the episode is decoded
+            synth.assign_voices(dict.fromkeys(ln.speaker for ln in lines), cfg.voices)
         speakers = speaker_references(episode, lines, None if original is None else original.mean(axis=1))
         if cfg.cot != "none":
             lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
@@ -134,6 +136,7 @@ class Dubber:
                 same_speaker=cfg.same_speaker,
                 voice_prompts=synth.clones_voice,
             )
+        speakers = assign_voices(episode, lines, speakers, synth)
         lines = plan_lines(episode, lines, speakers, synth)
         lines, todo = reuse_rendered(episode, lines, cfg.force_lines)
         manifest = new_manifest(episode, synth, speakers, lines)

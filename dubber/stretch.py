@@ -9,13 +9,24 @@ import numpy as np
 from evaluator.media.tools import binary
 
 
-def stretch(audio: np.ndarray, sr: int, ratio: float, semitones: float = 0.0, *, fine: bool = True) -> np.ndarray:
-    """Return ``audio`` lasting ``ratio`` times as long, shifted by ``semitones``, formants preserved.
+def stretch(
+    audio: np.ndarray, sr: int, ratio: float, semitones: float = 0.0, *, formants: float = 0.0, fine: bool = True
+) -> np.ndarray:
+    """Return ``audio`` lasting ``ratio`` times as long, its pitch shifted by ``semitones`` and its
+    formants (the spectral envelope: vocal tract length) by ``formants`` semitones.
 
     The output has exactly ``round(len(audio) * ratio)`` samples. A ratio within 0.2% of 1 with no
-    pitch shift returns the input untouched (Rubber Band would only add processing noise).
+    pitch shift returns the input untouched (Rubber Band would only add processing noise). The
+    formant shift is a resampling (every frequency moves by ``2 ** (formants / 12)``, the length by
+    its inverse) before Rubber Band shifts the pitch by the rest with formants preserved.
     """
     n_out = int(round(len(audio) * ratio))
+    if abs(formants) >= 1e-3:
+        from evaluator.media.audio import resample
+
+        factor = 2.0 ** (formants / 12.0)
+        moved = resample(np.asarray(audio, dtype=np.float32), sr, int(round(sr / factor)))
+        return _fit_length(stretch(moved, sr, n_out / max(1, len(moved)), semitones - formants, fine=fine), n_out)
     if abs(ratio - 1.0) < 2e-3 and abs(semitones) < 1e-3:
         return _fit_length(audio, n_out)
     import pyrubberband

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dubber.fitting import FitCaps, FitPlan, plan_fit
-from dubber.speakers import median_f0
+from dubber.pitch import take_f0
 from dubber.stretch import semitones_between, stretch
 from dubber.synth.base import TRIM_KEEP_S, Speech
 from evaluator.errors import BackendError
@@ -22,6 +22,11 @@ from evaluator.project import Fit
 
 #: a length-controlling backend is asked again when the plan is more than 1% from its natural pace
 NATIVE_TOLERANCE = 0.01
+#: formants move by this share of the pitch shift toward a speaker: adult women's F0 is about 10
+#: semitones above men's while their formants are 15-20% (2.5-3 semitones) higher (Peterson and
+#: Barney 1952), so shifting the pitch alone leaves a man's timbre and shifting both alike sounds
+#: like a recording played fast
+FORMANT_SHARE = 0.25
 
 
 def trim_silence(speech: Speech, top_db: float) -> Speech:
@@ -65,16 +70,18 @@ def fit_take(
     match_pitch_to: float | None = None,
 ) -> FittedTake:
     """Stretch ``spoken`` (the natural take, or the native take at the planned length) to exactly the
-    planned duration, shift its median F0 to ``match_pitch_to`` (Hz) when given, resample to ``out_sr``.
+    planned duration, shift its median F0 to ``match_pitch_to`` (Hz) when given (and its formants by
+    ``FORMANT_SHARE`` of that), resample to ``out_sr``.
     ``natural`` is the natural-pace take's trimmed duration (measured, or predicted by the synthesizer)."""
     if spoken.duration <= 0:
         raise BackendError("the synthesizer produced no audio")
     semitones = 0.0
     if match_pitch_to:
-        semitones = semitones_between(median_f0(spoken.audio, spoken.sr) or 0.0, match_pitch_to)
+        semitones = semitones_between(take_f0(spoken) or 0.0, match_pitch_to)
     target_n = int(round(plan.duration * spoken.sr))
     ratio_left = target_n / max(1, len(spoken.audio))
-    audio = resample(stretch(spoken.audio, spoken.sr, ratio_left, semitones), spoken.sr, out_sr)
+    moved = stretch(spoken.audio, spoken.sr, ratio_left, semitones, formants=FORMANT_SHARE * semitones)
+    audio = resample(moved, spoken.sr, out_sr)
     duration = len(audio) / out_sr
     slot = plan.slot
     fit = Fit(
@@ -89,5 +96,6 @@ def fit_take(
         native_ratio=round(spoken.duration / natural, 4),
         stretch_ratio=round(ratio_left, 4),
         pitch_shift_semitones=round(semitones, 2),
+        formant_shift_semitones=round(FORMANT_SHARE * semitones, 2),
     )
     return FittedTake(audio=audio, fit=fit)

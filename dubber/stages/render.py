@@ -108,7 +108,17 @@ def render_chunk(
 def _request(episode: Episode, line: Line, params: CandidateParams, synth: Synthesizer) -> SynthRequest:
     conditions = dataclasses.replace(line.conditions, guidance=params.guidance)
     voice = voice_reference(episode, line) if synth.clones_voice else None
-    return SynthRequest(line.text, episode.config.lang, params.seed, None, voice, conditions)
+    pitch = line.plan.match_pitch_to if synth.controls_pitch else None
+    return SynthRequest(
+        line.text,
+        episode.config.lang,
+        params.seed,
+        None,
+        voice,
+        conditions,
+        speaker_voice=line.plan.voice,
+        pitch_hz=pitch,
+    )
 
 
 def _take_passes(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer) -> None:
@@ -143,7 +153,7 @@ def _take_passes(episode: Episode, lines: Sequence[Line], draws: list[_Draw], sy
             start=line.start,
             room=line.plan.room,
             out_sr=cfg.mix_sr,
-            match_pitch_to=line.plan.match_pitch_to,
+            match_pitch_to=None if synth.controls_pitch else line.plan.match_pitch_to,
         )
 
 

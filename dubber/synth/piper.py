@@ -20,7 +20,9 @@ and each is peak-normalised, as ``piper.PiperVoice.synthesize`` does.
 
 Style (from the line's scene reading, ``request.conditions.style``): ``emotion`` maps to pace and
 expressiveness (``noise_scale``) — anger/joy/surprise faster and livelier, sadness slower and
-flatter. The voice is one speaker; per-speaker voices are ``voices`` (speaker -> voice file).
+flatter. Per-speaker voices: :meth:`PiperSynthesizer.assign_voices` takes a piper voice file per
+speaker (checked: the file and its ``.onnx.json`` exist and its graph is piper's); other speakers
+get the default voice (the render stage then moves each toward its speaker's pitch and formants).
 """
 
 from __future__ import annotations
@@ -30,14 +32,14 @@ import json
 import logging
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dubber.synth.base import TRIM_KEEP_S, Speech, Synthesizer, SynthOption, SynthRequest
+from dubber.synth.base import TRIM_KEEP_S, Speech, Synthesizer, SynthOption, SynthRequest, check_voice_speakers
 from evaluator.errors import ConfigError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,8 @@ class _Voice:
         if not model.is_file() or not config.is_file():
             raise ModelLoadError(
                 f"piper voice not found: {model} (and its config {config})",
-                hint="give a piper voice .onnx with its .onnx.json beside it",
+                hint="pass a voice as model (VOICE.onnx with VOICE.onnx.json beside it)",
+                param="model",
             )
         from piper import PiperVoice
         from piper.config import PiperConfig
@@ -97,6 +100,11 @@ class _Voice:
 
         log.info("loading piper voice %s", self.model)
         return SplitGraph(self.model, use_cuda=self._use_cuda)
+
+    @property
+    def languages(self) -> list[str]:
+        lang = self.config.espeak_voice
+        return sorted({lang, lang.split("-")[0]})
 
     @property
     def sid(self) -> int | None:
@@ -163,7 +171,8 @@ class PiperSynthesizer(Synthesizer):
         self._model_path = Path(model) if model else None
         self._config_path = Path(config) if config else None
         self._use_cuda = use_cuda
-        self._durations: dict[tuple[str, int, float], list[_Sentence]] = {}
+        self._durations: dict[tuple[str | None, str, int, float], list[_Sentence]] = {}
+        self._speaker_voices: dict[str, _Voice] = {}
 
     def _paths(self) -> tuple[Path, Path]:
         if self._model_path is None:
@@ -179,7 +188,7 @@ class PiperSynthesizer(Synthesizer):
 
     @property
     def model_id(self) -> str:
-        return f"piper:{self._paths()[0].stem}"
+        return model_name(self._paths()[0])
 
     def languages(self) -> list[str]:
         # read from the voice's config, without loading the network
@@ -193,6 +202,37 @@ class PiperSynthesizer(Synthesizer):
     def unload(self) -> None:
         self.__dict__.pop("voice", None)
         self._durations.clear()
+        self._speaker_voices.clear()
+
+    def assign_voices(
+        self,
+        genders: Mapping[str, str | None],
+        given: Mapping[str, str],
+        *,
+        references: Mapping[str, Path] | None = None,
+        lang: str = "en",
+    ) -> dict[str, str | None]:
+        check_voice_speakers(genders, given)
+        out: dict[str, str | None] = {name: None for name in genders}
+        for name, path in given.items():
+            out[name] = str(check_voice(Path(path), name))
+        return out
+
+    def _voice_of(self, request: SynthRequest) -> _Voice:
+        if request.speaker_voice is None:
+            return self.voice
+        found = self._speaker_voices.get(request.speaker_voice)
+        if found is None:
+            model = Path(request.speaker_voice)
+            found = _Voice(model, model.with_name(model.name + ".json"), self._use_cuda)
+            self._speaker_voices[request.speaker_voice] = found
+        if not found.languages or not _speaks(found.languages, request.lang):
+            raise ConfigError(
+                f"the piper voice {model_name(found.model)} cannot speak '{request.lang}'",
+                hint=f"it speaks {', '.join(found.languages)}; give a voice of the script's language",
+                param="voices",
+            )
+        return found
 
     def synthesize_many(self, requests: Sequence[SynthRequest]) -> list[Speech]:
         return [self._speak(r) for r in requests]
@@ -201,9 +241,10 @@ class PiperSynthesizer(Synthesizer):
         out = []
         for request in requests:
             self._check(request)
+            voice = self._voice_of(request)
             pace, _ = _style(request)
-            base = float(self.voice.config.length_scale) * pace
-            out.append(self.voice.trimmed(self._sentences(request), base))
+            base = float(voice.config.length_scale) * pace
+            out.append(voice.trimmed(self._sentences(request, voice), base))
         return out
 
     def _check(self, request: SynthRequest) -> None:
@@ -213,34 +254,72 @@ class PiperSynthesizer(Synthesizer):
                 hint=f"it speaks {', '.join(self.languages())}; use the espeak synthesizer for other languages",
             )
 
-    def _sentences(self, request: SynthRequest) -> list[_Sentence]:
-        noise_w = float(self.voice.config.noise_w_scale)
-        key = (request.text, request.seed, noise_w)
+    def _sentences(self, request: SynthRequest, voice: _Voice) -> list[_Sentence]:
+        noise_w = float(voice.config.noise_w_scale)
+        key = (request.speaker_voice, request.text, request.seed, noise_w)
         found = self._durations.get(key)
         if found is None:
             if len(self._durations) > 256:  # a render chunk's lines, between prediction and synthesis
                 self._durations.clear()
-            found = self._durations[key] = self.voice.sentences(request.text, request.seed, noise_w)
+            found = self._durations[key] = voice.sentences(request.text, request.seed, noise_w)
         return found
 
     def _speak(self, request: SynthRequest) -> Speech:
         self._check(request)
         pace, noise = _style(request)
-        voice = self.voice
+        voice = self._voice_of(request)
         base = float(voice.config.length_scale) * pace
-        sentences = self._sentences(request)
+        sentences = self._sentences(request, voice)
         natural = voice.trimmed(sentences, base)
         scale = base
         if request.duration is not None and request.duration > 0 and natural > 0:
             scale = voice.scale_for(sentences, base, request.duration)
         audio = voice.speak(sentences, scale, float(voice.config.noise_scale) * noise, request.seed)
         info = {
+            "voice": model_name(voice.model),
             "length_scale": round(scale, 4),
             "natural_duration": round(natural, 4),
             "predicted_duration": round(voice.trimmed(sentences, scale), 4),
             "noise": "seeded",
         }
         return Speech(audio=audio, sr=voice.config.sample_rate, info=info)
+
+
+def model_name(model: Path) -> str:
+    """How a piper voice is named in manifests and reports."""
+    return f"piper:{model.stem}"
+
+
+def check_voice(model: Path, speaker: str) -> Path:
+    """``model`` when it is a piper voice (the file, its ``.onnx.json`` beside it, a piper graph);
+    else a ConfigError naming the speaker and the file."""
+    import onnx
+
+    from dubber.synth.piper_graph import find_cut
+
+    config = model.with_name(model.name + ".json")
+    where = f"voices: {speaker}={model}"
+    if not model.is_file():
+        raise ConfigError(f"{where}: no such file", hint="give a piper voice .onnx", param="voices")
+    if not config.is_file():
+        raise ConfigError(f"{where}: its config {config.name} is not beside it", param="voices")
+    try:
+        from piper.config import PiperConfig
+
+        PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+        find_cut(onnx.load(str(model), load_external_data=False).graph, str(model))
+    except (OSError, ValueError, KeyError, TypeError, ModelLoadError) as exc:
+        raise ConfigError(f"{where}: not a piper voice ({exc})", param="voices") from None
+    except Exception as exc:  # noqa: BLE001 - onnx raises its own DecodeError for a file that is not ONNX
+        raise ConfigError(
+            f"{where}: not a piper voice (not an ONNX model: {type(exc).__name__})", param="voices"
+        ) from None
+    return model.resolve()
+
+
+def _speaks(languages: Sequence[str], lang: str) -> bool:
+    lang = lang.lower()
+    return lang in languages or lang.split("-")[0] in languages
 
 
 def _style(request: SynthRequest) -> tuple[float, float]:

@@ -42,6 +42,7 @@ class Speaker:
     median_f0: float | None = None
     input_hash: str | None = None
     note: str | None = None
+    voice: str | None = None  # the synthesizer's own voice assigned to the speaker (Synthesizer.assign_voices)
 
 
 @dataclass

@@ -42,6 +42,7 @@ class Fit:
     native_ratio: float = 1.0
     stretch_ratio: float = 1.0
     pitch_shift_semitones: float = 0.0
+    formant_shift_semitones: float = 0.0
 
 
 @dataclass
@@ -91,6 +92,7 @@ class Plan:
     reference: str | None = None  # the voice reference file, relative to the project
     reference_transcript: str | None = None
     match_pitch_to: float | None = None  # Hz, for non-cloning voices moved toward the speaker
+    voice: str | None = None  # the synthesizer's own voice for the speaker (a piper voice, an espeak variant)
     candidates: int = 1
     min_score: float | None = None
 

@@ -179,3 +179,9 @@ def test_option_errors_name_the_flag_and_the_valid_options(demo_episode, tmp_pat
     a_dir = tmp_path / "a_dir.mp4"
     a_dir.mkdir()
     _assert_user_error(dub(*base[:3], "-o", a_dir, "--cot", "none"), a_dir / "x", "is a directory")
+    # per-speaker voices: checked before anything is rendered, named by the flag
+    _assert_user_error(dub(*base, "--voice", f"ANNA={tmp_path / 'none.onnx'}"), out, "--voice: ANNA=", "no such file")
+    _assert_user_error(dub(*base, "--voice", "ZED=f1", "--synth", "espeak"), out, "--voice names speaker(s) ZED")
+    _assert_user_error(dub(*base, "--voice", "ANNA=f9", "--synth", "espeak"), out, "'f9' is not an espeak variant")
+    res = dub(*base, "--voice", "ANNA")
+    assert res.exit_code == 2 and "expected SPEAKER=VOICE" in res.output
