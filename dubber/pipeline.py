@@ -25,14 +25,16 @@ from dubber.config import DubConfig
 from dubber.scorers import DubScoreScorer, ProxyScorer
 from dubber.stages.episode import Episode, open_episode, original_audio, script_lines
 from dubber.stages.mix import mix_and_write
-from dubber.stages.plan import plan_lines, reuse_rendered
+from dubber.stages.plan import assign_voices, plan_lines, reuse_rendered
 from dubber.stages.render import LineScorer, render_lines
 from dubber.stages.retrieve import retrieve
 from dubber.stages.scene import read_scenes
 from dubber.stages.speakers import speaker_references
 from dubber.stages.transcribe import refuse_untranscribed, transcribe_source, words_by_cue
-from dubber.stages.translate import translate
+from dubber.stages.translate import TARGET, TRANSLATION_DIR, translate
+from dubber.stages.unchanged import previous_if_unchanged, run_key, stamp_run
 from dubber.synth import Synthesizer, create_synthesizer
+from dubber.synth.scripts import check_speakable
 from evaluator.project import Line, Manifest, Speaker, save_manifest
 
 #: progress(stage, done, total) with stage in "transcribe:<part>", "scene", "translate", "render"
@@ -135,12 +137,19 @@ class Dubber:
                 refuse_untranscribed(source)
             cfg = dataclasses.replace(cfg, transcribe=None, source_script=source, script=target)
         episode = open_episode(cfg, synth)
+        key = run_key(episode, synth)
+        unchanged = previous_if_unchanged(episode, key)
+        if unchanged is not None:  # nothing changed since the last run: verified, nothing to do
+            return DubResult(cfg.output, episode.project, unchanged, set(), time.perf_counter() - t0, unchanged.outputs)
         episode.project.mkdir(parents=True, exist_ok=True)
         original = original_audio(episode)
         lines = script_lines(episode)
         if transcription is not None:
             words = words_by_cue(episode.project)
             lines = [dataclasses.replace(ln, source_words=words.get(ln.index, [])) for ln in lines]
+        check_speakable(lines, cfg.lang, synth.name)
+        if cfg.voices:  # refuse a bad voice before the episode is decoded
+            synth.assign_voices(dict.fromkeys(ln.speaker for ln in lines), cfg.voices)
         speakers = speaker_references(episode, lines, None if original is None else original.mean(axis=1))
         if cfg.cot != "none":
             lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
@@ -155,6 +164,7 @@ class Dubber:
                 same_speaker=cfg.same_speaker,
                 voice_prompts=synth.clones_voice,
             )
+        speakers = assign_voices(episode, lines, speakers, synth)
         lines = plan_lines(episode, lines, speakers, synth)
         lines, todo = reuse_rendered(episode, lines, cfg.force_lines)
         manifest = new_manifest(episode, synth, speakers, lines)
@@ -174,8 +184,10 @@ class Dubber:
         chunk = max(cfg.chunk, int(getattr(synth, "batch", 1)))
         render_lines(episode, [lines[i] for i in todo], synth, scorer=self.scorer, chunk=chunk, on_done=done)
         manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, original)
-        save_manifest(episode.project, manifest)
         remove_stale_files(episode.project, manifest.lines)
+        made = [episode.project / TRANSLATION_DIR / TARGET] if cfg.translate is not None else []
+        manifest.run = stamp_run(key, [*manifest.outputs.values(), *made])  # a hand edit of made files counts
+        save_manifest(episode.project, manifest)
         return DubResult(
             output=cfg.output,
             project=episode.project,
@@ -217,8 +229,6 @@ def new_manifest(episode: Episode, synth: Synthesizer, speakers: dict[str, Speak
 
 def _translation_input(episode: Episode, lines: list[Line]) -> dict[str, Any] | None:
     """What made the target text, when the translate stage did: backend, model, prompt, the target script."""
-    from dubber.stages.translate import TARGET, TRANSLATION_DIR
-
     made = [ln.translation for ln in lines if ln.translation is not None]
     if not made:
         return None

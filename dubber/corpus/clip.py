@@ -136,11 +136,11 @@ def fit(natural: Speech, media: ClipMedia, spec: CorpusSpec, synth: Synthesizer,
                 f"x{factor:.2f} stretch, beyond max_global_factor {spec.max_global_factor:g} (a mis-cut clip?)"
             )
         return fit_global(natural, slot, out_sr=spec.sr, caps=spec.caps if spec.cap_global else None)
-    plan = plan_take(natural, slot, 0.0, spec.caps, synth.controls_length)
+    plan = plan_take(natural.duration, slot, 0.0, spec.caps, synth.controls_length)
     spoken = natural
     if needs_native_take(plan, synth.controls_length):
         spoken = trim_silence(synth.synthesize(request.at(plan.duration)), spec.trim_top_db)
-    return fit_take(natural, spoken, plan, start=0.0, room=0.0, out_sr=spec.sr)
+    return fit_take(natural.duration, spoken, plan, start=0.0, room=0.0, out_sr=spec.sr)
 
 
 def original_row(task: ClipTask, media: ClipMedia) -> CorpusRow:

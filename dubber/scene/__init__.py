@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from dubber.scene.base import SceneClip, SceneReader, iter_clips
@@ -34,12 +35,14 @@ def read_scenes(
     backend: str | SceneReader = "heuristic",
     *,
     progress: Callable[[], None] | None = None,
+    cache_dir: Path | None = None,
+    video_hash: str | None = None,
     **options: Any,
 ) -> list[SceneReading]:
-    """Read every cue of ``video_path`` with the named backend (or a reader instance); one reading per cue."""
+    """Read every cue of ``video_path`` with the named backend (or a reader instance); one reading per
+    cue. ``cache_dir`` and ``video_hash`` let a reader keep per-episode measurements between runs."""
     reader = backend if isinstance(backend, SceneReader) else create_reader(backend, **options)
-    clips = iter_clips(video_path, cues, fps=reader.fps, max_frames=reader.max_frames, max_width=reader.max_width)
-    return reader.read_many(clips, progress=progress)
+    return reader.read_episode(video_path, cues, cache_dir=cache_dir, video_hash=video_hash, progress=progress)
 
 
 __all__ = [

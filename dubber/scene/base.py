@@ -6,8 +6,9 @@ import abc
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,21 @@ class SceneReader(abc.ABC):
             if progress is not None:
                 progress()
         return out
+
+    def read_episode(
+        self,
+        video: str | os.PathLike[str],
+        cues: Sequence[Cue],
+        *,
+        cache_dir: Path | None = None,
+        video_hash: str | None = None,
+        progress: Callable[[], None] | None = None,
+    ) -> list[SceneReading]:
+        """Read every cue of one video; this default samples each line's clip (:func:`iter_clips`) and
+        reads it alone. Readers that measure a whole episode once override it (``cache_dir`` and
+        ``video_hash``: where to keep those measurements between runs)."""
+        clips = iter_clips(video, cues, fps=self.fps, max_frames=self.max_frames, max_width=self.max_width)
+        return self.read_many(clips, progress=progress)
 
     def unload(self) -> None:  # noqa: B027 - optional hook
         """Free loaded models."""

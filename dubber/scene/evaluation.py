@@ -98,8 +98,6 @@ def evaluate(
     label_csv: str | os.PathLike[str], reader: SceneReader, *, progress: Callable[[], None] | None = None
 ) -> dict[str, Any]:
     """Read every labelled span with ``reader`` and score it; the result names the backend and model."""
-    from dubber.scene.base import iter_clips
-
     rows = load_labels(label_csv)
     readings: list[SceneReading | None] = [None] * len(rows)
     by_video: dict[Path, list[int]] = {}
@@ -107,8 +105,7 @@ def evaluate(
         by_video.setdefault(row.video, []).append(i)
     for video, idx in by_video.items():
         cues = [Cue(index=rows[i].row, start=rows[i].start, end=rows[i].end, text="") for i in idx]
-        clips = iter_clips(video, cues, fps=reader.fps, max_frames=reader.max_frames, max_width=reader.max_width)
-        for i, reading in zip(idx, reader.read_many(clips, progress=progress), strict=True):
+        for i, reading in zip(idx, reader.read_episode(video, cues, progress=progress), strict=True):
             readings[i] = reading
     done = [r for r in readings if r is not None]
     result = score(rows, done)

@@ -14,34 +14,39 @@ from dataclasses import dataclass
 import numpy as np
 
 from dubber.fitting import FitCaps, FitPlan, plan_fit
-from dubber.speakers import median_f0
+from dubber.pitch import take_f0
 from dubber.stretch import semitones_between, stretch
-from dubber.synth.base import Speech
+from dubber.synth.base import TRIM_KEEP_S, Speech
 from evaluator.errors import BackendError
 from evaluator.media.audio import resample
 from evaluator.project import Fit
 
 #: a length-controlling backend is asked again when the plan is more than 1% from its natural pace
 NATIVE_TOLERANCE = 0.01
+#: formants move by this share of the pitch shift toward a speaker: adult women's F0 is about 10
+#: semitones above men's while their formants are 15-20% (2.5-3 semitones) higher (Peterson and
+#: Barney 1952), so shifting the pitch alone leaves a man's timbre and shifting both alike sounds
+#: like a recording played fast
+FORMANT_SHARE = 0.25
 
 
 def trim_silence(speech: Speech, top_db: float) -> Speech:
-    """Cut leading and trailing silence (more than ``top_db`` under the peak), keeping 20 ms."""
+    """Cut leading and trailing silence (more than ``top_db`` under the peak), keeping ``TRIM_KEEP_S``."""
     import librosa
 
     if len(speech.audio) == 0:
         return speech
     _, (a, b) = librosa.effects.trim(speech.audio, top_db=top_db, frame_length=512, hop_length=128)
-    pad = int(0.02 * speech.sr)
+    pad = int(TRIM_KEEP_S * speech.sr)
     audio = speech.audio[max(0, a - pad) : min(len(speech.audio), b + pad)]
     return Speech(audio=audio, sr=speech.sr, info=speech.info)
 
 
-def plan_take(natural: Speech, slot: float, room: float, caps: FitCaps, native: bool) -> FitPlan:
-    """The placed length of a line whose natural-pace (trimmed) take is ``natural``."""
-    if natural.duration <= 0:
+def plan_take(natural: float, slot: float, room: float, caps: FitCaps, native: bool) -> FitPlan:
+    """The placed length of a line whose natural-pace (trimmed) take lasts ``natural`` seconds."""
+    if natural <= 0:
         raise BackendError("the synthesizer produced no audio")
-    return plan_fit(natural.duration, slot, room, caps, native=native)
+    return plan_fit(natural, slot, room, caps, native=native)
 
 
 def needs_native_take(plan: FitPlan, native: bool) -> bool:
@@ -56,7 +61,7 @@ class FittedTake:
 
 
 def fit_take(
-    natural: Speech,
+    natural: float,
     spoken: Speech,
     plan: FitPlan,
     *,
@@ -66,27 +71,33 @@ def fit_take(
     match_pitch_to: float | None = None,
 ) -> FittedTake:
     """Stretch ``spoken`` (the natural take, or the native take at the planned length) to exactly the
-    planned duration, shift its median F0 to ``match_pitch_to`` (Hz) when given, resample to ``out_sr``."""
+    planned duration, shift its median F0 to ``match_pitch_to`` (Hz) when given (and its formants by
+    ``FORMANT_SHARE`` of that), resample to ``out_sr``.
+    ``natural`` is the natural-pace take's trimmed duration (measured, or predicted by the synthesizer)."""
+    if spoken.duration <= 0:
+        raise BackendError("the synthesizer produced no audio")
     semitones = 0.0
     if match_pitch_to:
-        semitones = semitones_between(median_f0(spoken.audio, spoken.sr) or 0.0, match_pitch_to)
+        semitones = semitones_between(take_f0(spoken) or 0.0, match_pitch_to)
     target_n = int(round(plan.duration * spoken.sr))
     ratio_left = target_n / max(1, len(spoken.audio))
-    audio = resample(stretch(spoken.audio, spoken.sr, ratio_left, semitones), spoken.sr, out_sr)
+    moved = stretch(spoken.audio, spoken.sr, ratio_left, semitones, formants=FORMANT_SHARE * semitones)
+    audio = resample(moved, spoken.sr, out_sr)
     duration = len(audio) / out_sr
     slot = plan.slot
     fit = Fit(
-        raw_duration=round(natural.duration, 4),
+        raw_duration=round(natural, 4),
         duration=round(duration, 4),
-        ratio=round(duration / natural.duration, 4),
+        ratio=round(duration / natural, 4),
         placed_start=round(start, 4),
         placed_end=round(start + duration, 4),
         error_ms=round((duration - slot) * 1000, 1),
         borrow_ms=round(min(max(0.0, duration - slot), room) * 1000, 1),
         overrun_ms=round(max(0.0, duration - slot - room) * 1000, 1),
-        native_ratio=round(spoken.duration / natural.duration, 4),
+        native_ratio=round(spoken.duration / natural, 4),
         stretch_ratio=round(ratio_left, 4),
         pitch_shift_semitones=round(semitones, 2),
+        formant_shift_semitones=round(FORMANT_SHARE * semitones, 2),
     )
     return FittedTake(audio=audio, fit=fit)
 

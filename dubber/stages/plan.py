@@ -7,6 +7,13 @@ emotion-matched library prompt for cloning synthesizers, else the speaker's refe
 span, the pitch it is moved to, and ``plan.input_hash``. :func:`reuse_rendered` then carries the
 render of every unchanged line over from the previous run (a line is re-rendered when its hash
 changed, its audio is gone, or it is forced).
+
+Voices of a synthesizer that does not clone (piper, espeak): :func:`assign_voices` gives each
+speaker one of the synthesizer's own voices (the user's, else the synthesizer's pick by the
+speaker's gender), and with ``match_pitch`` (the default) each line is moved toward its speaker:
+to the median F0 of the speaker's reference clip (formants by a share of it, see
+:mod:`dubber.stages.fit`). The reference wins over a scene reading's gender; only a speaker without
+a measured F0 is moved to the typical F0 of the gender and age their line's reading gives.
 """
 
 from __future__ import annotations
@@ -24,6 +31,52 @@ from evaluator.project import Line, Plan, Speaker, VideoSpan
 
 #: a retake's seeds are this far from the previous take's (candidates use +k and +1000 per round)
 RETAKE_SEED_STRIDE = 100_003
+
+#: F0 (Hz) a voice is moved to for a speaker with no measured F0 whose reading gives gender and age:
+#: the middle of the ranges evaluator.encoders.voice classifies by (men 85-155, women 165-255,
+#: children above 250)
+TYPICAL_F0_HZ = {"male": 120.0, "female": 210.0, "child": 300.0}
+
+
+def speaker_genders(lines: Sequence[Line], speakers: Mapping[str, Speaker]) -> dict[str, str | None]:
+    """Each speaker's gender: from their reference's median F0, else their lines' readings (the
+    majority), else None."""
+    from evaluator.encoders.voice import classify_gender
+
+    out: dict[str, str | None] = {}
+    for name in sorted({ln.speaker for ln in lines}):
+        speaker = speakers.get(name)
+        if speaker is not None and speaker.median_f0:
+            out[name] = classify_gender(speaker.median_f0)[0]
+            continue
+        said = [ln.conditions.reading.gender for ln in lines if ln.speaker == name and ln.conditions.reading]
+        out[name] = max(sorted(set(said)), key=said.count) if said else None
+    return out
+
+
+def assign_voices(
+    episode: Episode, lines: Sequence[Line], speakers: Mapping[str, Speaker], synth: Synthesizer
+) -> dict[str, Speaker]:
+    """``speakers`` with each one's voice among the synthesizer's own (``Speaker.voice``)."""
+    references = {n: episode.project / s.reference for n, s in speakers.items() if s.reference}
+    genders = speaker_genders(lines, speakers)
+    voices = synth.assign_voices(genders, episode.config.voices, references=references, lang=episode.config.lang)
+    out = dict(speakers)
+    for name, voice in voices.items():
+        out[name] = dataclasses.replace(speakers.get(name) or Speaker(name=name), voice=voice)
+    return out
+
+
+def pitch_target(cfg: DubConfig, line: Line, speaker: Speaker | None, synth: Synthesizer) -> float | None:
+    """The F0 (Hz) a non-cloning voice is moved to for this line (see the module docstring)."""
+    if not cfg.match_pitch or synth.clones_voice:
+        return None
+    if speaker is not None and speaker.median_f0:
+        return speaker.median_f0
+    style = line.conditions.style
+    if style.age == "child":
+        return TYPICAL_F0_HZ["child"]
+    return TYPICAL_F0_HZ.get(style.gender or "")
 
 
 def plan_lines(
@@ -44,7 +97,7 @@ def plan_lines(
         path, transcript = _voice(episode, line, speaker, synth)
         conditions = dataclasses.replace(line.conditions, video_span=VideoSpan(str(cfg.video), line.start, line.end))
         line = dataclasses.replace(line, conditions=conditions)
-        match_to = speaker.median_f0 if (cfg.match_pitch and not synth.clones_voice and speaker) else None
+        match_to = pitch_target(cfg, line, speaker, synth)
         plan = Plan(
             input_hash="",
             seed=cfg.seed + line.index + RETAKE_SEED_STRIDE * retake,
@@ -53,6 +106,7 @@ def plan_lines(
             reference=path,
             reference_transcript=transcript,
             match_pitch_to=match_to,
+            voice=speaker.voice if speaker is not None else None,
             candidates=cfg.candidates,
             min_score=cfg.min_score,
             retake=retake,
@@ -92,6 +146,8 @@ def input_hash(cfg: DubConfig, line: Line, plan: Plan, speaker: Speaker | None, 
             "params": cfg.line_params(),
             "model": synth.model_id,
             "seed": plan.seed,
+            "voice": plan.voice,
+            "pitch_to": plan.match_pitch_to,
             "style": dataclasses.asdict(style),
             "candidates": {"n": cfg.candidates, "min_score": cfg.min_score} if cfg.candidates > 1 else None,
             "reference": [plan.reference, plan.reference_transcript] if uses_reference else None,

@@ -5,7 +5,10 @@ becomes a :class:`~dubber.synth.base.SynthRequest`:
 
 1. pass one asks the synthesizer for all of them at their natural pace (``synthesize_many``);
 2. each take is trimmed and planned onto its slot (the duration ladder); pass two asks a
-   length-controlling synthesizer again, for the planned durations, in one batch;
+   length-controlling synthesizer again, for the planned durations, in one batch.
+   A synthesizer that ``predicts_length`` (piper) is asked for the natural durations only
+   (``natural_durations``, no audio) in pass one, so each line is synthesized once, at its planned
+   length; the fit's ``raw_duration`` is then that predicted natural duration;
 3. each take is fitted (Rubber Band for what is left, pitch moved where asked) at the mix rate;
 4. with candidates, each is scored (:mod:`dubber.scorers`), the best is kept, and lines whose best is
    under the minimum score draw another round (batched again).
@@ -44,7 +47,8 @@ class _Draw:
     line: int  # position in the chunk
     params: CandidateParams
     request: SynthRequest
-    natural: Speech | None = None
+    natural: float = 0.0  # seconds, trimmed: measured on the natural take, or predicted
+    natural_take: Speech | None = None  # None where the natural duration was predicted
     plan: FitPlan | None = None
     spoken: Speech | None = None
     fitted: FittedTake | None = None
@@ -104,19 +108,38 @@ def render_chunk(
 def _request(episode: Episode, line: Line, params: CandidateParams, synth: Synthesizer) -> SynthRequest:
     conditions = dataclasses.replace(line.conditions, guidance=params.guidance)
     voice = voice_reference(episode, line) if synth.clones_voice else None
-    return SynthRequest(line.text, episode.config.lang, params.seed, None, voice, conditions)
+    pitch = line.plan.match_pitch_to if synth.controls_pitch else None
+    return SynthRequest(
+        line.text,
+        episode.config.lang,
+        params.seed,
+        None,
+        voice,
+        conditions,
+        speaker_voice=line.plan.voice,
+        pitch_hz=pitch,
+    )
 
 
 def _take_passes(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer) -> None:
-    """Pass one (natural pace), the fit plan, pass two (planned durations), then the fit of every take."""
+    """Pass one (natural pace, or its predicted length), the fit plan, pass two (planned durations),
+    then the fit of every take."""
     cfg = episode.config
     top_db = cfg.trim_top_db
-    for d, speech in zip(draws, synth.synthesize_many([d.request for d in draws]), strict=True):
-        d.natural = trim_silence(speech, top_db)
+    native = synth.controls_length
+    if synth.predicts_length:
+        for d, natural in zip(draws, synth.natural_durations([d.request for d in draws]), strict=True):
+            d.natural = natural
+        second = draws
+    else:
+        for d, speech in zip(draws, synth.synthesize_many([d.request for d in draws]), strict=True):
+            d.natural_take = d.spoken = trim_silence(speech, top_db)
+            d.natural = d.natural_take.duration
+    for d in draws:
         line = lines[d.line]
-        d.plan = plan_take(d.natural, line.slot, line.plan.room, cfg.caps, synth.controls_length)
-        d.spoken = d.natural
-    second = [d for d in draws if needs_native_take(d.plan, synth.controls_length)]
+        d.plan = plan_take(d.natural, line.slot, line.plan.room, cfg.caps, native)
+    if not synth.predicts_length:
+        second = [d for d in draws if needs_native_take(d.plan, native)]
     if second:
         requests = [d.request.at(d.plan.duration) for d in second]
         for d, speech in zip(second, synth.synthesize_many(requests), strict=True):
@@ -130,7 +153,7 @@ def _take_passes(episode: Episode, lines: Sequence[Line], draws: list[_Draw], sy
             start=line.start,
             room=line.plan.room,
             out_sr=cfg.mix_sr,
-            match_pitch_to=line.plan.match_pitch_to,
+            match_pitch_to=None if synth.controls_pitch else line.plan.match_pitch_to,
         )
 
 
@@ -143,8 +166,12 @@ def _score(episode: Episode, line: Line, d: _Draw, scorer: LineScorer) -> tuple[
 
 
 def _takes(d: _Draw) -> list[Take]:
-    takes = [Take(pace="natural", duration=round(d.natural.duration, 4), info=dict(d.natural.info))]
-    if d.spoken is not d.natural:
+    if d.natural_take is not None:
+        natural = Take(pace="natural", duration=round(d.natural, 4), info=dict(d.natural_take.info))
+    else:
+        natural = Take(pace="natural", duration=round(d.natural, 4), info={"predicted": True})
+    takes = [natural]
+    if d.spoken is not d.natural_take:
         takes.append(
             Take(
                 pace="fitted",

@@ -20,6 +20,17 @@ from evaluator.project import Hit, Line, VoicePrompt
 KEY = "retrieved"
 
 
+def library_id(library_path: Path) -> str:
+    """Identifies a footage library's content (its info: clips, encoders, index)."""
+    from retrieval import FootageLibrary
+
+    return _library_id(FootageLibrary.open(library_path))
+
+
+def _library_id(library: object) -> str:
+    return stable_hash(json.loads(json.dumps(library.info(), default=str)))  # type: ignore[attr-defined]
+
+
 def retrieve(
     episode: Episode,
     lines: Sequence[Line],
@@ -34,7 +45,7 @@ def retrieve(
     from retrieval import FootageLibrary, retrieve_lines
 
     library = FootageLibrary.open(library_path)
-    lib_id = stable_hash(json.loads(json.dumps(library.info(), default=str)))
+    lib_id = _library_id(library)
     cached = previous_annotations(episode, KEY)
 
     def key(line: Line) -> str:

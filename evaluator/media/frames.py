@@ -1,8 +1,10 @@
-"""Decoding video frames."""
+"""Decoding video frames: all at once (:func:`read_frames`) or one at a time (:func:`iter_frames`)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -53,3 +55,42 @@ def read_frames(
     frames = np.frombuffer(proc.stdout[: n * frame_bytes], dtype=np.uint8)
     shape = (n, height, width) if gray else (n, height, width, 3)
     return frames.reshape(shape).copy()
+
+
+def iter_frames(
+    path: str | os.PathLike[str],
+    *,
+    fps: float,
+    start: float = 0.0,
+    end: float | None = None,
+    size: tuple[int, int] | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield the frames of ``[start, end)`` resampled to ``fps`` as uint8 ``(h, w, 3)`` RGB, one at a
+    time from ffmpeg's pipe (memory holds one frame). Frame ``j`` covers ``start + j / fps`` onwards."""
+    p = Path(path)
+    video = probe(p).video
+    if video is None or not video.width or not video.height:
+        raise MediaError(f"{p}: has no video stream")
+    width, height = size or (video.width, video.height)
+    args = [binary("ffmpeg"), "-nostdin", "-v", "error"]
+    if start > 0:
+        args += ["-ss", f"{start:.6f}"]
+    args += ["-i", str(p)]
+    if end is not None:
+        args += ["-t", f"{max(0.0, end - start):.6f}"]
+    args += ["-vf", f"fps={fps},scale={width}:{height}", "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    frame_bytes = width * height * 3
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdout = proc.stdout
+    try:
+        while stdout is not None:
+            data = stdout.read(frame_bytes)
+            if len(data) < frame_bytes:
+                break
+            yield np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _, err = proc.communicate()
+    if proc.returncode not in (0, -9):
+        raise MediaError(f"{p}: cannot decode video ({err.decode(errors='replace').strip()[-300:]})")

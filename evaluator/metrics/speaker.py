@@ -122,3 +122,38 @@ class SpeakerMetrics(EmbeddingSimilarity):
     metric_names = ("spk_sim",)
     backends = {"resemblyzer": ResemblyzerBackend, "wavlm-sv": WavLMSVBackend}
     paper_backend = "wavlm-sv"
+
+
+def speaker_separation(
+    dubs: dict[str, np.ndarray], references: dict[str, np.ndarray], backend: Any
+) -> dict[str, dict[str, float]]:
+    """How distinct dubbed speakers sound, from one speaker embedding per speaker (16 kHz audio):
+    ``between`` the dubs of each pair of speakers (``"A|B"``), and each dub ``to_reference`` (its
+    speaker's original voice). Lower ``between`` and higher ``to_reference`` are better."""
+    emb = {name: backend.embed(audio) for name, audio in dubs.items()}
+    ref = {name: backend.embed(audio) for name, audio in references.items()}
+    names = sorted(emb)
+    between = {f"{a}|{b}": round(cosine(emb[a], emb[b]), 4) for i, a in enumerate(names) for b in names[i + 1 :]}
+    to_reference = {n: round(cosine(emb[n], ref[n]), 4) for n in names if n in ref}
+    return {"between": between, "to_reference": to_reference}
+
+
+def project_speaker_audio(project: Path, sr: int = 16000) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per speaker of a dub project: their dubbed lines joined, and their reference clip (at ``sr``)."""
+    from evaluator.media import read_wav, resample
+    from evaluator.project import load_manifest
+
+    manifest = load_manifest(project)
+    parts: dict[str, list[np.ndarray]] = {}
+    for line in manifest.lines:
+        if line.audio and (project / line.audio).is_file():
+            audio, rate = read_wav(project / line.audio)
+            audio = audio.mean(axis=1) if audio.ndim == 2 else audio
+            parts.setdefault(line.speaker, []).append(resample(np.asarray(audio, dtype=np.float32), rate, sr))
+    references = {}
+    for name, speaker in manifest.speakers.items():
+        if speaker.reference and (project / speaker.reference).is_file():
+            audio, rate = read_wav(project / speaker.reference)
+            audio = audio.mean(axis=1) if audio.ndim == 2 else audio
+            references[name] = resample(np.asarray(audio, dtype=np.float32), rate, sr)
+    return {name: np.concatenate(p) for name, p in parts.items()}, references

@@ -42,6 +42,26 @@ class Speaker:
     median_f0: float | None = None
     input_hash: str | None = None
     note: str | None = None
+    voice: str | None = None  # the synthesizer's own voice assigned to the speaker (Synthesizer.assign_voices)
+
+
+@dataclass
+class FileStamp:
+    """A file a run wrote, as it was when the run finished (size and modification time, not a hash:
+    hashing a feature-length video would take longer than the check it saves)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class RunStamp:
+    """The last completed run: the key of everything its outputs depend on, and the files it wrote. A
+    re-run with the same key whose files are untouched has nothing to do."""
+
+    key: str
+    files: list[FileStamp] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +77,7 @@ class Manifest:
     lines: list[Line] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     mix: dict[str, Any] = field(default_factory=dict)
+    run: RunStamp | None = None
     schema_version: int = SCHEMA_VERSION
     kind: str = KIND
 

@@ -44,6 +44,7 @@ class Fit:
     native_ratio: float = 1.0
     stretch_ratio: float = 1.0
     pitch_shift_semitones: float = 0.0
+    formant_shift_semitones: float = 0.0
 
 
 @dataclass
@@ -113,6 +114,7 @@ class Plan:
     reference: str | None = None  # the voice reference file, relative to the project
     reference_transcript: str | None = None
     match_pitch_to: float | None = None  # Hz, for non-cloning voices moved toward the speaker
+    voice: str | None = None  # the synthesizer's own voice for the speaker (a piper voice, an espeak variant)
     candidates: int = 1
     min_score: float | None = None
     retake: int = 0  # how many times the line was sent back for a new take (--lines, review verdicts)

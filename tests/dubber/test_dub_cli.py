@@ -145,6 +145,22 @@ def test_bad_inputs_exit_2_with_one_line_and_no_output(demo_episode, tmp_path):
     )
 
 
+def test_text_in_a_script_the_voice_cannot_speak_is_refused(demo_episode, tmp_path):
+    """Japanese text to the English piper voice was spoken anyway (noises over the next line)."""
+    out = tmp_path / "o.mp4"
+    script = tmp_path / "mixed.srt"
+    text = demo_episode.script.read_text(encoding="utf-8")
+    japanese = "おはよう。今朝のニュースを見た?"
+    script.write_text(text.replace("Good morning. Did you see the news this morning?", japanese), encoding="utf-8")
+    result = dub(demo_episode.video, "--script", script, "-o", out)
+    _assert_user_error(result, out, "1 cue(s) in a writing system", "cue 1 (Hani, Hira", "in 'en'", "--lang")
+    # a stray letter of another script passes (the Greek mu of a unit)
+    from dubber.synth.scripts import check_speakable
+    from evaluator.project import Line
+
+    check_speakable([Line(index=4, start=0.0, end=1.0, text="A gap of 5 μm.")], "en", "piper")
+
+
 def test_option_errors_name_the_flag_and_the_valid_options(demo_episode, tmp_path):
     out = tmp_path / "o.mp4"
     base = [demo_episode.video, "--script", demo_episode.script, "-o", out, "--cot", "none"]
@@ -163,3 +179,9 @@ def test_option_errors_name_the_flag_and_the_valid_options(demo_episode, tmp_pat
     a_dir = tmp_path / "a_dir.mp4"
     a_dir.mkdir()
     _assert_user_error(dub(*base[:3], "-o", a_dir, "--cot", "none"), a_dir / "x", "is a directory")
+    # per-speaker voices: checked before anything is rendered, named by the flag
+    _assert_user_error(dub(*base, "--voice", f"ANNA={tmp_path / 'none.onnx'}"), out, "--voice: ANNA=", "no such file")
+    _assert_user_error(dub(*base, "--voice", "ZED=f1", "--synth", "espeak"), out, "--voice names speaker(s) ZED")
+    _assert_user_error(dub(*base, "--voice", "ANNA=f9", "--synth", "espeak"), out, "'f9' is not an espeak variant")
+    res = dub(*base, "--voice", "ANNA")
+    assert res.exit_code == 2 and "expected SPEAKER=VOICE" in res.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tone_synth import ToneSynthesizer
+from tone_synth import PredictingToneSynthesizer, ToneSynthesizer
 
 from dubber.config import DubConfig
 from dubber.pipeline import Dubber
@@ -58,6 +58,21 @@ def test_render_is_two_batched_passes_with_candidates(demo_episode, tmp_path):
         assert all((result.project / c.audio).is_file() for c in line.candidates)
 
 
+def test_a_synthesizer_that_predicts_length_speaks_each_line_once(demo_episode, tmp_path):
+    synth = PredictingToneSynthesizer()
+    result = Dubber(_cfg(demo_episode, tmp_path), synthesizer=synth).run()
+    # one batch of three requests, each at its planned duration; no natural-pace take
+    assert len(synth.batches) == 1 and len(synth.batches[0]) == 3
+    assert all(d is not None for _, d, _ in synth.batches[0])
+    assert sorted(synth.predicted) == sorted(ln.text for ln in result.manifest.lines)
+    for line, (text, requested, _) in zip(result.manifest.lines, synth.batches[0], strict=True):
+        predicted = round(0.07 * len(line.text), 4)
+        assert line.text == text and line.fit.raw_duration == pytest.approx(predicted, abs=1e-3)
+        assert line.takes[0].pace == "natural" and line.takes[0].info == {"predicted": True}
+        assert line.takes[1].requested == pytest.approx(requested, abs=1e-3)
+        assert line.fit.duration == pytest.approx(requested, abs=2e-3)  # the ladder's plan, met
+
+
 def test_lines_under_the_minimum_score_draw_a_second_batched_round(demo_episode, tmp_path):
     synth, scorer = ToneSynthesizer(), CountingScorer(low=6)  # round one scores 0.3 x slot fit
     cfg = _cfg(demo_episode, tmp_path, candidates=2, min_score=0.5)
@@ -99,6 +114,39 @@ def test_rerun_reuses_every_line_and_an_edit_rerenders_only_its_line(demo_episod
     project = first.project
     names = {p.name for p in (project / "lines").glob("*.wav")}
     assert names == {f"{ln.plan.input_hash}.wav" for ln in load_manifest(project).lines}
+
+
+def test_a_rerun_with_nothing_changed_verifies_and_exits(demo_episode, tmp_path, monkeypatch):
+    import os
+
+    import dubber.pipeline as pipeline
+
+    cfg = _cfg(demo_episode, tmp_path)
+    first = Dubber(cfg, synthesizer=ToneSynthesizer()).run()
+    stamp = load_manifest(first.project).run
+    assert stamp is not None and {f.path for f in stamp.files} == set(first.outputs.values())
+
+    def must_not_run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("a no-op re-run decoded or mixed the episode")
+
+    with monkeypatch.context() as m:
+        for name in ("original_audio", "speaker_references", "mix_and_write", "read_scenes"):
+            m.setattr(pipeline, name, must_not_run)
+        again = Dubber(cfg, synthesizer=ToneSynthesizer()).run()
+    assert again.rendered == set() and again.outputs == first.outputs
+    # an output touched since (or an option changed) is not a no-op: mixed again, no line rendered
+    video = cfg.output
+    st = video.stat()
+    os.utime(video, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    mixed = []
+    real_mix = pipeline.mix_and_write
+    monkeypatch.setattr(pipeline, "mix_and_write", lambda *a, **k: mixed.append(1) or real_mix(*a, **k))
+    synth = ToneSynthesizer()
+    assert Dubber(cfg, synthesizer=synth).run().rendered == set() and mixed == [1] and synth.batches == []
+    assert Dubber(dataclasses.replace(cfg, duck_db=9.0), synthesizer=synth).run().rendered == set()
+    assert mixed == [1, 1]
+    assert Dubber(dataclasses.replace(cfg, duck_db=9.0), synthesizer=synth).run().rendered == set()
+    assert mixed == [1, 1]  # and that run, unchanged, is verified again
 
 
 def test_an_interrupted_run_resumes_with_the_unrendered_lines(demo_episode, tmp_path):

@@ -51,3 +51,19 @@ class ToneSynthesizer(Synthesizer):
             audio[:fade] *= ramp
             audio[-fade:] *= ramp[::-1]
         return Speech(audio=audio, sr=SR, info={"seed": r.seed, "f0": f0})
+
+
+class PredictingToneSynthesizer(ToneSynthesizer):
+    """The tone synthesizer that also predicts its natural durations (as piper does): the render
+    stage then speaks each line once, at its planned length."""
+
+    name = "tone-predicting"
+    predicts_length = True
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        super().__init__(fail_after)
+        self.predicted: list[str] = []
+
+    def natural_durations(self, requests: Sequence[SynthRequest]) -> list[float]:
+        self.predicted.extend(r.text for r in requests)
+        return [SECONDS_PER_CHAR * len(r.text) for r in requests]
