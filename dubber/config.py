@@ -27,6 +27,7 @@ class DubConfig:
     synth: str = "piper"
     synth_options: dict[str, Any] = field(default_factory=dict)
     background: Path | None = None
+    background_pad: bool = False  # accept a background stem shorter than the video (padded with silence)
     keep_original_audio: bool = False
     caps: FitCaps = field(default_factory=FitCaps)
     match_pitch: bool = False
@@ -45,6 +46,7 @@ class DubConfig:
     min_score: float | None = None  # re-draw a line whose best candidate scores under this
     dubscore_model: Path | None = None  # score candidates with DubScore instead of the proxy
     chunk: int = 8  # lines rendered together (at least the synthesizer's batch); saved after each chunk
+    rebuild: bool = False  # start the project afresh: its old files are moved aside (the inputs are kept)
 
     def __post_init__(self) -> None:
         if self.candidates < 1:

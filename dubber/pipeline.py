@@ -7,12 +7,15 @@ and outputs over the line record (:class:`evaluator.project.Line`):
     -> render (batched takes, fit, candidates) -> mix and write
 
 The façade holds the configuration and the loaded parts (synthesizer, candidate scorer); it keeps
-no state between stages. The manifest is saved after every rendered chunk, so an interrupted run
-resumes, and a re-run renders only the lines whose inputs changed.
+no state between stages. The project's lock is held for the whole run. The manifest is saved after
+every rendered chunk, so an interrupted run resumes, and a re-run renders only the lines whose inputs
+changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,17 +25,18 @@ from typing import Any
 
 from dubber.config import DubConfig
 from dubber.scorers import DubScoreScorer, ProxyScorer
-from dubber.stages.episode import Episode, open_episode, original_audio, script_lines
+from dubber.stages.episode import Episode, open_episode, previous_manifest, script_lines, start_afresh
 from dubber.stages.mix import mix_and_write
 from dubber.stages.plan import plan_lines, reuse_rendered
 from dubber.stages.render import LineScorer, render_lines
 from dubber.stages.retrieve import retrieve
 from dubber.stages.scene import read_scenes
-from dubber.stages.speakers import speaker_references
+from dubber.stages.speakers import original_reader, speaker_references
 from dubber.synth import Synthesizer, create_synthesizer
 from evaluator.project import Line, Manifest, Speaker, save_manifest
+from evaluator.project.lock import ProjectLock
 
-#: progress(stage, done, total) with stage in "scene", "render"
+#: progress(stage, done, total) with stage in "scene", "render" (lines), "mix" (seconds of the timeline)
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -109,13 +113,20 @@ class Dubber:
 
     def run(self, progress: ProgressFn | None = None) -> DubResult:
         t0 = time.perf_counter()
+        cfg = self.config
+        episode = open_episode(cfg, self.synth)
+        with ProjectLock(episode.project):  # held for the whole run: a second run is refused
+            if cfg.rebuild:
+                start_afresh(episode)
+            # read under the lock: what the last run left, not what a run in progress was writing
+            episode = dataclasses.replace(episode, previous=None if cfg.rebuild else previous_manifest(episode.project))
+            return self._run(episode, progress, t0)
+
+    def _run(self, episode: Episode, progress: ProgressFn | None, t0: float) -> DubResult:
         cfg, synth = self.config, self.synth
         report = progress or (lambda stage, done, total: None)
-        episode = open_episode(cfg, synth)
-        episode.project.mkdir(parents=True, exist_ok=True)
-        original = original_audio(episode)
         lines = script_lines(episode)
-        speakers = speaker_references(episode, lines, None if original is None else original.mean(axis=1))
+        speakers = speaker_references(episode, lines, original_reader(episode))
         if cfg.cot != "none":
             lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
         if cfg.library is not None:
@@ -143,7 +154,8 @@ class Dubber:
 
         chunk = max(cfg.chunk, int(getattr(synth, "batch", 1)))
         render_lines(episode, [lines[i] for i in todo], synth, scorer=self.scorer, chunk=chunk, on_done=done)
-        manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, original)
+        mixed = functools.partial(report, "mix")  # seconds of the timeline mixed
+        manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, progress=mixed)
         save_manifest(episode.project, manifest)
         remove_stale_files(episode.project, manifest.lines)
         return DubResult(
