@@ -31,7 +31,7 @@ from dubber.stages.plan import plan_lines, reuse_rendered
 from dubber.stages.render import LineScorer, render_lines
 from dubber.stages.retrieve import retrieve
 from dubber.stages.scene import read_scenes
-from dubber.stages.speakers import original_reader, speaker_references
+from dubber.stages.speakers import speaker_references
 from dubber.synth import Synthesizer, create_synthesizer
 from evaluator.project import Line, Manifest, Speaker, save_manifest
 from evaluator.project.lock import ProjectLock
@@ -126,7 +126,7 @@ class Dubber:
         cfg, synth = self.config, self.synth
         report = progress or (lambda stage, done, total: None)
         lines = script_lines(episode)
-        speakers = speaker_references(episode, lines, original_reader(episode))
+        speakers = speaker_references(episode, lines)
         if cfg.cot != "none":
             lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
         if cfg.library is not None:

@@ -237,7 +237,7 @@ def write_subtitles(episode: Episode, lines: Sequence[Line]) -> None:
             speaker = DEFAULT_SPEAKER
         cues.append(Cue(ln.index, ln.fit.placed_start, ln.fit.placed_end, ln.text, speaker))
     if left_out:
-        log.info(
+        log.warning(
             "%s: speaker(s) %s written without a NAME: prefix (SRT prefixes are upper case); the manifest keeps them",
             path,
             ", ".join(sorted(left_out)),

@@ -32,10 +32,11 @@ def original_reader(episode: Episode) -> SpanReader | None:
     return lambda spans: (a[:, 0] for a in read_spans(video, sr, mono, spans))
 
 
-def speaker_references(episode: Episode, lines: Sequence[Line], original: SpanReader | None) -> dict[str, Speaker]:
+def speaker_references(episode: Episode, lines: Sequence[Line]) -> dict[str, Speaker]:
     """``{speaker: Speaker}`` with a reference clip under ``speakers/`` of the project for each speaker
-    heard in the ``original`` audio (read span by span, mono at the mix rate); unchanged speakers keep
-    their previous clip."""
+    heard in the original audio (read span by span, mono at the mix rate: :func:`original_reader`);
+    unchanged speakers keep their previous clip."""
+    original = original_reader(episode)
     project, sr = episode.project, episode.config.mix_sr
     previous = episode.previous.speakers if episode.previous else {}
     cues = episode.cues
