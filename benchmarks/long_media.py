@@ -5,7 +5,7 @@ Builds (once, cached in --workdir) silent videos with a tiny picture (64x64, 2 f
 speakers), then dubs each case in a fresh process with piper and ``cot="none"`` (the output path
 alone), or ``--cot heuristic`` for the default scene reader. Each case prints its wall time, the
 dubbing process's peak RSS (``ru_maxrss``), the peak of the whole process tree (the dubbing process
-and its ffmpeg children, sampled every 0.25 s), and what it wrote.
+and its ffmpeg children together, sampled every 0.25 s), and what it wrote.
 
     .venv/bin/python benchmarks/long_media.py                          # every case, this checkout's code
     .venv/bin/python benchmarks/long_media.py --cases 30m-4 --cot heuristic
@@ -68,16 +68,19 @@ def build_script(path: Path, seconds: int, cues: int) -> None:
 
 
 def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
+    """Resident bytes of a process and its descendants (Linux /proc). A child caught between fork and
+    exec still shares its parent's pages and reports them as its own: it is not counted."""
+    total, todo = 0, [(pid, None)]
     while todo:
-        p = todo.pop()
+        p, parent_exe = todo.pop()
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+            exe = os.readlink(f"/proc/{p}/exe")
+            if exe != parent_exe:
+                for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
             for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
+                todo += [(int(c), exe) for c in (task / "children").read_text().split()]
         except OSError:
             continue
     return total

@@ -48,7 +48,7 @@ def stream_audio(
     seeked to, never the file's other parts); ``None`` decodes the whole stream."""
     p = _existing(path)
     if spans is None:
-        args = [*_BASE(), "-i", str(p), "-map", f"0:a:{stream}", "-vn", *_raw_output(sr, layout)]
+        args = [*_ffmpeg_base(), "-i", str(p), "-map", f"0:a:{stream}", "-vn", *_raw_output(sr, layout)]
         yield from _blocks(args, layout.count, block, p)
         return
     for group in _groups(spans, None):
@@ -78,7 +78,7 @@ def _existing(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def _BASE() -> list[str]:  # noqa: N802 - a constant that needs the binary's path
+def _ffmpeg_base() -> list[str]:
     return [binary("ffmpeg"), "-nostdin", "-v", "error"]
 
 
@@ -107,7 +107,7 @@ def _groups(spans: Sequence[tuple[float, float]], seconds: float | None) -> Iter
 def _span_args(p: Path, sr: int, layout: Layout, group: Sequence[tuple[float, float]], stream: int) -> list[str]:
     """One ffmpeg command decoding ``group``'s spans, each seeked to and cut (or padded with silence) to
     exactly its length in samples, concatenated."""
-    args = _BASE()
+    args = _ffmpeg_base()
     chains = []
     for i, (s, e) in enumerate(group):
         start = max(0.0, s)
