@@ -23,6 +23,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from dubber.limiter import TruePeakMeter, limit_stream
 from dubber.loudness import LoudnessMeter
 from dubber.stages.episode import Episode
 from evaluator.fileio import atomic_path, write_json
-from evaluator.media import mux, probe
+from evaluator.media import StreamInfo, mux, probe
 from evaluator.media.layout import Layout, layout_named, stream_layout
 from evaluator.media.stream import PcmStream, stream_audio
 from evaluator.project import Line
@@ -61,7 +62,7 @@ def output_format(episode: Episode) -> OutputFormat:
     return OutputFormat(sr=cfg.mix_sr, layout=layout_named("mono"))
 
 
-def _stem_audio(episode: Episode):  # noqa: ANN202 - StreamInfo | None
+def _stem_audio(episode: Episode) -> StreamInfo | None:
     background = episode.config.background
     return probe(background).audio if background is not None else None
 
@@ -84,7 +85,7 @@ def measure_target(episode: Episode, lines: Sequence[Line], fmt: OutputFormat) -
     return mixing.DEFAULT_DIALOGUE_LUFS, f"default (no dialogue measured: {what})"
 
 
-def _placed(episode: Episode, lines: Sequence[Line]) -> list[tuple[float, object]]:
+def _placed(episode: Episode, lines: Sequence[Line]) -> list[tuple[float, Path]]:
     return [(ln.fit.placed_start, episode.project / ln.audio) for ln in lines]
 
 
@@ -147,8 +148,8 @@ def mix_and_write(
     gain = np.float32(10 ** (gain_db / 20))
 
     bounds = mixing.blocks_of(0, n)
-    placed = [(int(ln.fit.placed_start * sr), int(np.ceil(ln.fit.placed_end * sr))) for ln in lines]
-    spans = [(a, b) for a, b in _merge_samples(placed) if a < n]
+    duck_spans = [(ln.fit.placed_start, ln.fit.placed_end) for ln in lines]  # seconds
+    spans = [(a, b) for a, b in _merge_samples([(int(s * sr), int(np.ceil(e * sr))) for s, e in duck_spans]) if a < n]
     track = mixing.DialogueTrack(_placed(episode, lines), sr)
     stem_peak, mix_peak = TruePeakMeter(), TruePeakMeter()
     dub_meter = LoudnessMeter(sr, [layout.dialogue_weight])
@@ -156,8 +157,6 @@ def mix_and_write(
     background, background_note, ducked = _background(episode, fmt)
     bg_blocks = mixing.fixed_blocks(background, bounds, layout.count) if background is not None else None
     dialogue = list(layout.dialogue_channels)
-    seconds = [ln.fit.placed_start for ln in lines], [ln.fit.placed_end for ln in lines]
-    duck_spans = list(zip(*seconds, strict=True))
 
     def mixed(stem_file: sf.SoundFile) -> Iterator[np.ndarray]:
         stems = stem_peak.watch(limit_stream((track.block(a, b) * gain for a, b in bounds), sr))
