@@ -33,6 +33,25 @@ def test_spans_are_decoded_alone_at_their_exact_length(demo_episode):
     assert np.array_equal(joined, np.concatenate(got))
 
 
+def test_many_spans_in_time_order_are_read_straight_through_with_the_same_samples(demo_episode, monkeypatch):
+    from evaluator.media import stream
+
+    stereo = layout_named("stereo")
+    spans = [(0.2, 0.7371), (1.0, 2.5), (3.3, 5.9), (6.0, 6.01), (12.3, 13.0)]  # the last one past the end
+    seeked = list(read_spans(demo_episode.video, 48000, stereo, spans))
+    decoded, real = [], stream._blocks
+
+    def spy(args, *rest):  # noqa: ANN001, ANN002, ANN202 - records each ffmpeg command
+        decoded.append(args)
+        return real(args, *rest)
+
+    monkeypatch.setattr(stream, "_blocks", spy)
+    straight = np.concatenate(list(stream_audio(demo_episode.video, 48000, stereo, spans=spans)))
+    assert len(decoded) == 1 and "-ss" not in decoded[0]  # one pass, no seeking (5 spans in 12.5 s)
+    assert len(straight) == sum(len(a) for a in seeked) == sum(round((e - s) * 48000) for s, e in spans)
+    assert np.allclose(straight, np.concatenate(seeked), atol=2e-3)  # AAC decoded from a seek point: preroll
+
+
 def test_mux_encodes_a_streamed_track_and_leaves_nothing_when_it_fails(demo_episode, tmp_path):
     info = probe(demo_episode.video, count_frames=True)
     sr, n = 44100, int(round(info.duration * 44100))
