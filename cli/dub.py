@@ -111,6 +111,7 @@ P = click.Path(path_type=Path)
 @_option("-o", "--output", type=P, help="Dubbed video (default: VIDEO's name + .dubbed-LANG.mp4, beside it).")
 @_option("--project", type=P, help="Project directory (default: OUTPUT.dubkit/).")
 @_option("--background", type=P, help="Music-and-effects stem (default: the original audio, ducked).")
+@_option("--background-pad", is_flag=True, help="Accept a --background shorter than the video (padded with silence).")
 @_option("--keep-original-audio", is_flag=True, help="Add the original audio as a second track.")
 @_option("--max-stretch", "max_ratio", field="max_ratio", type=float, help="Largest duration ratio (slowest pace).")
 @_option("--min-stretch", "min_ratio", field="min_ratio", type=float, help="Smallest duration ratio (fastest pace).")
@@ -163,6 +164,7 @@ P = click.Path(path_type=Path)
 @_option("--library", type=P, help="Reference footage library (dubkit library build).")
 @_option("-k", "--library-k", field="library_k", type=int, help="Retrieved clips per modality.")
 @_option("--same-speaker", is_flag=True, help="Retrieve only the line's own speaker's clips.")
+@_option("--rebuild", is_flag=True, help="Start the project afresh (its old files are moved aside; inputs kept).")
 @_option("--json", "as_json", is_flag=True, help="Print one JSON object (output, project, fit per line).")
 @_option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors(
@@ -217,6 +219,7 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
         synth=synth,
         synth_options=options,
         background=opts["background"],
+        background_pad=opts["background_pad"],
         keep_original_audio=opts["keep_original_audio"],
         caps=caps,
         match_pitch=opts["match_pitch"],
@@ -234,6 +237,7 @@ def build_config(video: Path, opts: dict[str, Any]) -> Any:
         candidates=opts["candidates"],
         min_score=opts["min_score"],
         dubscore_model=opts["dubscore_model"],
+        rebuild=opts["rebuild"],
         **source_side,
     )
 
@@ -299,13 +303,19 @@ def _run(dubber: Any, enabled: bool) -> Any:
     from cli.progress import progress_bar
 
     bars: dict[str, Any] = {}
-    labels = {"scene": "reading scenes", "translate": "translating", "render": "dubbing"}
+    labels = {
+        "scene": ("reading scenes", "line"),
+        "translate": ("translating", "line"),
+        "render": ("dubbing", "line"),
+        "mix": ("mixing", "s"),
+    }
 
     def on_progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
             for other in bars.values():
                 other.close()
-            bars[stage] = progress_bar(total, labels.get(stage, stage), "line", enabled=enabled)
+            label, unit = labels.get(stage, (stage, "item"))
+            bars[stage] = progress_bar(total, label, unit, enabled=enabled)
         bars[stage].update(done - bars[stage].n)
 
     try:
@@ -326,8 +336,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
         click.echo(f"overruns (speech past cue end + borrow): cues {', '.join(map(str, summary['overruns']))}")
     mix = summary["mix"]
     click.echo(
-        f"loudness: dub {mix['dub_lufs']} LUFS (target {mix['target_lufs']}, {mix['target_source']}); "
-        f"mix true peak {mix['mix_true_peak_dbtp']} dBTP [{mix['method']}]"
+        f"loudness: dialogue {mix['dub_lufs']} LUFS as placed in the {mix['layout']} mix ({mix['dub_placement']}), "
+        f"target {mix['target_lufs']} LUFS ({mix['target_source']}); mix over the lines {mix['mix_dialogue_lufs']} "
+        f"LUFS; mix true peak {mix['mix_true_peak_dbtp']} dBTP [{mix['method']}]"
     )
     for key, path in summary["outputs"].items():
         click.echo(f"{key}: {path}")

@@ -1,8 +1,8 @@
 """Draw the dub's stage flow (docs/stage_flow.svg) from the code itself.
 
-The stages are read from ``Dubber.run`` in dubber/pipeline.py: every call of a function imported from
-``dubber.stages.*``, in source order; each box shows the function, its module and the first paragraph of its
-docstring. Re-run after changing the pipeline:
+The stages are read from ``Dubber.run`` in dubber/pipeline.py (and the ``Dubber`` methods it calls):
+every call of a function imported from ``dubber.stages.*``, in source order; each box shows the function,
+its module and the first paragraph of its docstring. Re-run after changing the pipeline:
 
     .venv/bin/python docs/stage_flow.py            # writes docs/stage_flow.svg
 """
@@ -28,17 +28,29 @@ def stage_calls(pipeline: Path) -> list[tuple[str, str]]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dubber.stages")
         for alias in node.names
     }
-    run = next(
-        f
+    methods = {
+        f.name: f
         for cls in tree.body
         if isinstance(cls, ast.ClassDef) and cls.name == "Dubber"
         for f in cls.body
-        if isinstance(f, ast.FunctionDef) and f.name == "run"
-    )
-    calls = [n for n in ast.walk(run) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-    calls.sort(key=lambda n: (n.lineno, n.col_offset))
+        if isinstance(f, ast.FunctionDef)
+    }
+
+    def calls_in(method: ast.FunctionDef) -> list[ast.Call]:
+        """The calls of ``method`` in source order, a ``self.<method>(...)`` call replaced by that method's."""
+        found = sorted((n for n in ast.walk(method) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+        out: list[ast.Call] = []
+        for n in found:
+            f = n.func
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+                if f.attr in methods and methods[f.attr] is not method:
+                    out += calls_in(methods[f.attr])
+            elif isinstance(f, ast.Name):
+                out.append(n)
+        return out
+
     out: list[tuple[str, str]] = []
-    for call in calls:
+    for call in calls_in(methods["run"]):
         module = imported.get(call.func.id)
         if module and (call.func.id, module) not in out:
             out.append((call.func.id, module))

@@ -30,6 +30,7 @@ class DubConfig:
     synth: str = "piper"
     synth_options: dict[str, Any] = field(default_factory=dict)
     background: Path | None = None
+    background_pad: bool = False  # accept a background stem shorter than the video (padded with silence)
     keep_original_audio: bool = False
     caps: FitCaps = field(default_factory=FitCaps)
     match_pitch: bool = True  # move non-cloning voices toward each speaker's pitch and formants
@@ -58,6 +59,7 @@ class DubConfig:
     translate: str | None = None  # translation backend (dubber.translate), or None
     translate_options: dict[str, Any] = field(default_factory=dict)
     glossary: Path | None = None  # source,target CSV of terms the translation must keep
+    rebuild: bool = False  # start the project afresh: its old files are moved aside (the inputs are kept)
 
     def __post_init__(self) -> None:
         self._check_source_side()

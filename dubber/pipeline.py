@@ -7,13 +7,15 @@ and outputs over the line record (:class:`evaluator.project.Line`):
     -> retrieve -> plan (reuse) -> render (batched takes, fit, candidates) -> mix and write
 
 The façade holds the configuration and the loaded parts (synthesizer, candidate scorer); it keeps
-no state between stages. The manifest is saved after every rendered chunk, so an interrupted run
-resumes, and a re-run renders only the lines whose inputs changed.
+no state between stages. The project's lock is held for the whole run. The manifest is saved after
+every rendered chunk, so an interrupted run resumes, and a re-run renders only the lines whose inputs
+changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from typing import Any
 
 from dubber.config import DubConfig
 from dubber.scorers import DubScoreScorer, ProxyScorer
-from dubber.stages.episode import Episode, open_episode, original_audio, script_lines
+from dubber.stages.episode import Episode, open_episode, previous_manifest, script_lines, start_afresh
 from dubber.stages.mix import mix_and_write
 from dubber.stages.plan import assign_voices, plan_lines, reuse_rendered
 from dubber.stages.render import LineScorer, render_lines
@@ -36,8 +38,10 @@ from dubber.stages.unchanged import previous_if_unchanged, run_key, stamp_run
 from dubber.synth import Synthesizer, create_synthesizer
 from dubber.synth.scripts import check_speakable
 from evaluator.project import Line, Manifest, Speaker, save_manifest
+from evaluator.project.lock import ProjectLock
 
-#: progress(stage, done, total) with stage in "transcribe:<part>", "scene", "translate", "render"
+#: progress(stage, done, total) with stage in "transcribe:<part>", "scene", "translate", "render" (lines),
+#: "mix" (seconds of the timeline)
 ProgressFn = Callable[[str, int, int], None]
 
 
@@ -120,29 +124,39 @@ class Dubber:
 
     def run(self, progress: ProgressFn | None = None) -> DubResult:
         t0 = time.perf_counter()
-        cfg, synth = self.config, self.synth
+        cfg = self.config
         report = progress or (lambda stage, done, total: None)
         if cfg.translate is not None:
             _ = self.translator  # a missing table or model fails before any long work
-        transcription = None
-        if cfg.transcribe is not None:  # the source script from the episode's speech
-            cfg.resolved_project().mkdir(parents=True, exist_ok=True)
-            source, transcription = transcribe_source(
-                cfg,
-                cfg.resolved_project(),
-                progress=lambda part, done, total: report(f"transcribe:{part}", done, total),
-            )
-            target = None if cfg.translate is not None else source
-            if target is not None:
-                refuse_untranscribed(source)
-            cfg = dataclasses.replace(cfg, transcribe=None, source_script=source, script=target)
-        episode = open_episode(cfg, synth)
+        # the inputs are checked before the lock is taken (a mistake leaves nothing behind); a transcribed
+        # episode's script does not exist yet, so it is opened after transcription, under the lock
+        episode = open_episode(cfg, self.synth) if cfg.transcribe is None else None
+        with ProjectLock(cfg.resolved_project()):  # held for the whole run: a second run is refused
+            if cfg.rebuild:
+                start_afresh(cfg)
+            transcription = None
+            if cfg.transcribe is not None:  # the source script from the episode's speech
+                source, transcription = transcribe_source(
+                    cfg,
+                    cfg.resolved_project(),
+                    progress=lambda part, done, total: report(f"transcribe:{part}", done, total),
+                )
+                target = None if cfg.translate is not None else source
+                if target is not None:
+                    refuse_untranscribed(source)
+                cfg = dataclasses.replace(cfg, transcribe=None, source_script=source, script=target)
+                episode = open_episode(cfg, self.synth)
+            assert episode is not None
+            # read under the lock: what the last run left, not what a run in progress was writing
+            episode = dataclasses.replace(episode, previous=None if cfg.rebuild else previous_manifest(episode.project))
+            return self._run(episode, transcription, report, t0)
+
+    def _run(self, episode: Episode, transcription: dict[str, Any] | None, report: ProgressFn, t0: float) -> DubResult:
+        cfg, synth = episode.config, self.synth
         key = run_key(episode, synth)
         unchanged = previous_if_unchanged(episode, key)
         if unchanged is not None:  # nothing changed since the last run: verified, nothing to do
             return DubResult(cfg.output, episode.project, unchanged, set(), time.perf_counter() - t0, unchanged.outputs)
-        episode.project.mkdir(parents=True, exist_ok=True)
-        original = original_audio(episode)
         lines = script_lines(episode)
         if transcription is not None:
             words = words_by_cue(episode.project)
@@ -150,7 +164,7 @@ class Dubber:
         check_speakable(lines, cfg.lang, synth.name)
         if cfg.voices:  # refuse a bad voice before the episode is decoded
             synth.assign_voices(dict.fromkeys(ln.speaker for ln in lines), cfg.voices)
-        speakers = speaker_references(episode, lines, None if original is None else original.mean(axis=1))
+        speakers = speaker_references(episode, lines)
         if cfg.cot != "none":
             lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
         if cfg.translate is not None:
@@ -183,7 +197,8 @@ class Dubber:
 
         chunk = max(cfg.chunk, int(getattr(synth, "batch", 1)))
         render_lines(episode, [lines[i] for i in todo], synth, scorer=self.scorer, chunk=chunk, on_done=done)
-        manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, original)
+        mixed = functools.partial(report, "mix")  # seconds of the timeline mixed
+        manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, progress=mixed)
         remove_stale_files(episode.project, manifest.lines)
         made = [episode.project / TRANSLATION_DIR / TARGET] if cfg.translate is not None else []
         manifest.run = stamp_run(key, [*manifest.outputs.values(), *made])  # a hand edit of made files counts

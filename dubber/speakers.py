@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,12 +66,22 @@ def solo_cues(cues: Sequence[Cue], speaker: str) -> list[Cue]:
     return [c for c in own if not any(o.start < c.end and c.start < o.end for o in others)]
 
 
-def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: str) -> ReferenceClip | None:
-    """Build the speaker's 3-10 s reference clip from ``original`` (mono at ``sr``), or None when the
-    speaker has no audible speech. A clip shorter than 3 s is kept with a note.
+#: read(spans) -> the original audio of each (start, end) span in seconds, mono, lazily in order
+SpanReader = Callable[[Sequence[tuple[float, float]]], Iterator[np.ndarray]]
+
+
+def array_reader(audio: np.ndarray, sr: int) -> SpanReader:
+    """A :data:`SpanReader` over audio already in memory (mono at ``sr``)."""
+    return lambda spans: (audio[int(s * sr) : int(e * sr)] for s, e in spans)
+
+
+def pick_reference(read: SpanReader, sr: int, cues: Sequence[Cue], speaker: str) -> ReferenceClip | None:
+    """Build the speaker's 3-10 s reference clip from the original audio, which ``read`` gives span by
+    span (mono at ``sr``), or None when the speaker has no audible speech. A clip shorter than 3 s is
+    kept with a note.
 
     Whole cues are taken (from their first to their last voiced sample), longest first, so the
-    clip's transcript is exactly the text of the cues it lists.
+    clip's transcript is exactly the text of the cues it lists. Only the cues tried are read.
     """
     candidates = sorted(solo_cues(cues, speaker), key=lambda c: c.duration, reverse=True)
     if not candidates:
@@ -81,17 +91,17 @@ def pick_reference(original: np.ndarray, sr: int, cues: Sequence[Cue], speaker: 
     used: list[int] = []
     total = 0.0
     gap = np.zeros(int(0.15 * sr), dtype=np.float32)
-    for cue in candidates:
-        a, b = int(cue.start * sr), min(int(cue.end * sr), len(original))
-        if b - a < sr // 10:
+    candidates = [c for c in candidates if c.duration >= 0.1]
+    for cue, audio in zip(candidates, read([(c.start, c.end) for c in candidates]), strict=False):
+        if len(audio) < sr // 10:
             continue
-        spans = _vad().segments(original[a:b], sr)
+        spans = _vad().segments(audio, sr)
         if not spans:
             continue
         s, e = spans[0][0], spans[-1][1]
         if total + (e - s) > REFERENCE_MAX_S:
             continue
-        pieces += [original[a + int(s * sr) : a + int(e * sr)], gap]
+        pieces += [audio[int(s * sr) : int(e * sr)], gap]
         segments.append((round(cue.start + s, 3), round(cue.start + e, 3)))
         used.append(cue.index)
         total += e - s

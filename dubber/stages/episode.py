@@ -1,28 +1,32 @@
 """The first stage: check the inputs of one episode, open its project, and make its line records.
 
 :func:`open_episode` probes the video, reads the target script (and the source script, matched to it
-by time), checks that the synthesizer speaks the language and that the outputs can be written, and
-loads the project's previous manifest when there is one. It writes nothing. The :class:`Episode` it
-returns is what the later stages read.
+by time), checks that the synthesizer speaks the language, that a background stem lasts as long as
+the video and that the outputs can be written, and loads the project's previous manifest when there
+is one (none with ``rebuild``). It writes nothing. The :class:`Episode` it returns is what the later
+stages read. :func:`start_afresh` moves an old project's files aside (``rebuild``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from dubber.config import DubConfig
 from dubber.synth.base import Synthesizer
-from evaluator.errors import ConfigError, MediaError, OutputError
+from evaluator.errors import ConfigError, ManifestError, MediaError, OutputError
 from evaluator.fileio import file_sha256
-from evaluator.media import MediaInfo, load_audio, probe
+from evaluator.media import MediaInfo, probe
 from evaluator.media.mux import AUDIO_CODECS
 from evaluator.project import MANIFEST_NAME, Line, Manifest, load_manifest
+from evaluator.project.lock import LOCK_NAME
 from evaluator.script import Cue, load_script
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,8 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
     if info.video is None:
         raise MediaError(f"{config.video}: has no video stream", hint="dubkit dubs video files")
     _check_output(config)
-    if config.background is not None and probe(config.background).audio is None:
-        raise MediaError(f"{config.background}: has no audio stream to use as background")
+    if config.background is not None:
+        _check_background(config, info)
     # translating: the source script's cues are the lines (the translate stage gives their target text)
     script = config.script if config.script is not None else config.source_script
     cues = load_script(script, info.duration)
@@ -86,7 +90,6 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
     elif config.source_script is not None:
         source_text = match_source_text(cues, load_script(config.source_script, info.duration))
     project = config.resolved_project()
-    previous = load_manifest(project) if (project / MANIFEST_NAME).is_file() else None
     return Episode(
         config=config,
         info=info,
@@ -95,15 +98,64 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
         video_hash=video_hash,
         script_hash=script_hash,
         project=project,
-        previous=previous,
+        previous=None if config.rebuild else previous_manifest(project),
     )
 
 
-def original_audio(episode: Episode) -> np.ndarray | None:
-    """The episode's original audio at the mix rate, (n, channels), or None when the video has none."""
-    if episode.info.audio is None:
+def previous_manifest(project: Path) -> Manifest | None:
+    """The project's manifest from an earlier run, or None; an unreadable one is a ``ManifestError``
+    that says how to start afresh (``rebuild``)."""
+    if not (project / MANIFEST_NAME).is_file():
         return None
-    return load_audio(episode.config.video, episode.config.mix_sr, mono=False)
+    try:
+        return load_manifest(project)
+    except ManifestError as exc:
+        hint = "start the project afresh with rebuild (the old project files are moved aside, the inputs kept)"
+        raise ManifestError(exc.message, hint=f"{exc.hint}; or {hint}" if exc.hint else hint, param="rebuild") from None
+
+
+def start_afresh(config: DubConfig) -> Path | None:
+    """Move the project's files aside (to ``PROJECT.replaced-DATE/`` beside it), keeping the lock and any
+    of the run's inputs that live in the project; returns where they went (None when there was nothing).
+    Nothing is deleted."""
+    cfg, project = config, config.resolved_project()
+    inputs = [p.resolve() for p in (cfg.video, cfg.script, cfg.source_script, cfg.background, cfg.library) if p]
+    entries = [
+        e
+        for e in sorted(project.iterdir())
+        if e.name != LOCK_NAME and not any(i == e.resolve() or e.resolve() in i.parents for i in inputs)
+    ]
+    if not entries:
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = project.with_name(f"{project.name}.replaced-{stamp}")
+    k = 1
+    while aside.exists():
+        k += 1
+        aside = project.with_name(f"{project.name}.replaced-{stamp}-{k}")
+    aside.mkdir(parents=True)
+    for entry in entries:
+        os.replace(entry, aside / entry.name)
+    log.warning("%s: started afresh; the old project files are in %s", project, aside)
+    return aside
+
+
+#: how much shorter than the video a background stem may be (container rounding, an audio frame)
+BACKGROUND_SLACK_S = 0.05
+
+
+def _check_background(config: DubConfig, info: MediaInfo) -> None:
+    stem = probe(config.background)
+    if stem.audio is None:
+        raise MediaError(f"{config.background}: has no audio stream to use as background")
+    short = info.duration - stem.duration
+    if short > BACKGROUND_SLACK_S and not config.background_pad:
+        raise MediaError(
+            f"{config.background}: the background stem lasts {stem.duration:.2f} s, the video {info.duration:.2f} s "
+            f"({short:.2f} s short)",
+            hint="give a stem as long as the video, or set background_pad to pad it with silence",
+            param="background_pad",
+        )
 
 
 def match_source_text(cues: Sequence[Cue], source: Sequence[Cue]) -> dict[int, str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
-
-from dubber.speakers import pick_reference
+from dubber.speakers import SpanReader, pick_reference
 from dubber.stages.episode import Episode
 from evaluator.fileio import stable_hash
 from evaluator.media import write_wav
+from evaluator.media.layout import layout_named
+from evaluator.media.stream import read_spans
 from evaluator.project import Line, Speaker
 
 
@@ -23,9 +23,20 @@ def speaker_slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "speaker"
 
 
-def speaker_references(episode: Episode, lines: Sequence[Line], original: np.ndarray | None) -> dict[str, Speaker]:
+def original_reader(episode: Episode) -> SpanReader | None:
+    """Spans of the episode's original audio, mono at the mix rate, decoded a batch at a time as they
+    are asked for (the whole audio is never loaded); None when the video has no audio."""
+    if episode.info.audio is None:
+        return None
+    video, sr, mono = episode.config.video, episode.config.mix_sr, layout_named("mono")
+    return lambda spans: (a[:, 0] for a in read_spans(video, sr, mono, spans))
+
+
+def speaker_references(episode: Episode, lines: Sequence[Line]) -> dict[str, Speaker]:
     """``{speaker: Speaker}`` with a reference clip under ``speakers/`` of the project for each speaker
-    heard in ``original`` (mono at the mix rate); unchanged speakers keep their previous clip."""
+    heard in the original audio (read span by span, mono at the mix rate: :func:`original_reader`);
+    unchanged speakers keep their previous clip."""
+    original = original_reader(episode)
     project, sr = episode.project, episode.config.mix_sr
     previous = episode.previous.speakers if episode.previous else {}
     cues = episode.cues

@@ -9,6 +9,7 @@ from pathlib import Path
 from evaluator.errors import ConfigError, MediaError
 from evaluator.fileio import atomic_path
 from evaluator.media.probe import probe
+from evaluator.media.stream import PcmStream, feed
 from evaluator.media.tools import binary, run
 from evaluator.media.track_tags import title_key, track_language
 
@@ -18,7 +19,7 @@ AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".we
 
 def mux(
     video: str | os.PathLike[str],
-    audio_tracks: Sequence[str | os.PathLike[str]],
+    audio_tracks: Sequence[str | os.PathLike[str] | PcmStream],
     output: str | os.PathLike[str],
     *,
     languages: Sequence[str | None] | None = None,
@@ -27,9 +28,11 @@ def mux(
 ) -> Path:
     """Write ``output``: ``video``'s picture stream-copied, then ``audio_tracks`` in order.
 
-    The first track is the default. ``languages`` (BCP 47 or ISO 639 tags, ``None`` for untagged) and
-    ``titles`` (``None`` for untitled) name each audio track; languages are written as the container wants
-    them (:mod:`evaluator.media.track_tags`: ``en`` is ``eng``). The output keeps the video's duration:
+    A track is a file (its first audio stream is taken) or at most one :class:`PcmStream`, computed
+    block by block while ffmpeg encodes it (never held whole). The first track is the default.
+    ``languages`` (BCP 47 or ISO 639 tags, ``None`` for untagged) and ``titles`` (``None`` for untitled)
+    name each audio track; languages are written as the container wants them
+    (:mod:`evaluator.media.track_tags`: ``en`` is ``eng``). The output keeps the video's duration:
     audio longer than the picture is cut at its end, shorter audio is padded with silence by the player.
     Written atomically: nothing appears at ``output`` unless muxing succeeded.
     """
@@ -46,9 +49,12 @@ def mux(
     info = probe(video)
     if info.video is None:
         raise MediaError(f"{video}: has no video stream to dub")
+    streamed = [t for t in audio_tracks if isinstance(t, PcmStream)]
+    if len(streamed) > 1:
+        raise ValueError("mux takes at most one streamed track")
     args = [binary("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(video)]
     for track in audio_tracks:
-        args += ["-i", str(track)]
+        args += track.input_args() if isinstance(track, PcmStream) else ["-i", str(track)]
     args += ["-map", "0:v:0", "-c:v", "copy"]
     for i, _ in enumerate(audio_tracks, start=1):
         args += ["-map", f"{i}:a:0"]
@@ -64,5 +70,8 @@ def mux(
     if out.suffix.lower() in (".mp4", ".m4v", ".mov"):
         args += ["-movflags", "+faststart"]
     with atomic_path(out) as tmp:
-        run([*args, str(tmp)], what=f"muxing {out}")
+        if streamed:
+            feed([*args, str(tmp)], streamed[0], what=f"muxing {out}")
+        else:
+            run([*args, str(tmp)], what=f"muxing {out}")
     return out

@@ -21,6 +21,7 @@ class StreamInfo:
     duration: float | None = None
     sample_rate: int | None = None
     channels: int | None = None
+    channel_layout: str | None = None  # ffmpeg's name, e.g. "stereo", "5.1(side)"; None when unset
     width: int | None = None
     height: int | None = None
     fps: float | None = None
@@ -92,6 +93,7 @@ def probe(path: str | os.PathLike[str], *, count_frames: bool = False) -> MediaI
                 duration=_float(s.get("duration")),
                 sample_rate=int(s["sample_rate"]) if s.get("sample_rate") else None,
                 channels=s.get("channels"),
+                channel_layout=s.get("channel_layout") or None,
                 width=s.get("width"),
                 height=s.get("height"),
                 fps=_rate(s.get("avg_frame_rate")) or _rate(s.get("r_frame_rate")),

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from ebur128 import ffmpeg_lufs
 
 from cli.main import main
-from dubber import mixing
-from evaluator.media import load_audio, probe, read_wav
+from evaluator.media import load_audio, probe
 from evaluator.script import read_script
 
 
@@ -44,15 +44,16 @@ def test_end_to_end_dub(demo_episode, first_run):
         inside = f["placed_end"] <= f["end"] + f["borrow_ms"] / 1000 + 1e-3
         assert inside or f["overrun_ms"] > 0
         assert f["placed_start"] == pytest.approx(f["start"])
-    # dub loudness within 1 LU of the original dialogue, measured independently on the cue spans
-    original = load_audio(demo_episode.video, 48000, mono=False)
-    target = mixing.loudness(mixing.spans_audio(original, 48000, [(c.start, c.end) for c in cues]), 48000)
-    stem, sr = read_wav(out.with_suffix(".dub.wav"))
-    assert abs(mixing.loudness(stem, sr) - target) < 1.0
+    # the dialogue as placed in the stereo mix (the mono stem in both channels) within 1 LU of the
+    # original over the cue spans, both measured by ffmpeg's ebur128
+    target = ffmpeg_lufs(demo_episode.video, [(c.start, c.end) for c in cues])
+    assert abs(ffmpeg_lufs(out.with_suffix(".dub.wav"), pan="stereo|c0=c0|c1=c0") - target) < 1.0
+    assert summary["mix"]["layout"] == "stereo (FL+FR)" and "stereo" in summary["mix"]["target_source"]
     mixed = load_audio(out, 48000, mono=False)
     assert np.abs(mixed).max() < 0.95  # no clipping; true-peak ceiling -1 dBTP before AAC
     srt = read_script(out.with_suffix(".srt"))
     assert [round(c.start, 2) for c in srt] == [round(f["placed_start"], 2) for f in summary["fit"]]
+    assert [c.speaker for c in srt] == [c.speaker for c in cues] and cues[0].speaker == "ANNA"  # names kept
     assert (out.with_suffix(".dubkit") / "manifest.json").is_file()
 
 
@@ -89,8 +90,19 @@ def test_keep_original_audio_background_stem_and_espeak(demo_episode, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert len(probe(out).audio_streams) == 2
+    tags = _audio_tags(out)
+    assert [t.get("language") for t in tags] == ["eng", None]  # the original's language was not given
+    assert [t.get("title") for t in tags] == ["Dub (en)", "Original"]
     assert summary["mix"]["background"].startswith("stem:")
     assert summary["synth"]["backend"] == "espeak"
+
+
+def _audio_tags(path):
+    from evaluator.media.tools import binary, run
+
+    out = run([binary("ffprobe"), "-v", "error", "-select_streams", "a", "-show_entries", "stream_tags",
+               "-of", "json", str(path)], what="probe")  # fmt: skip
+    return [s.get("tags", {}) for s in json.loads(out.stdout)["streams"]]
 
 
 def test_video_without_audio_is_fine(demo_episode, tmp_path):

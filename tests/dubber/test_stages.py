@@ -130,7 +130,7 @@ def test_a_rerun_with_nothing_changed_verifies_and_exits(demo_episode, tmp_path,
         raise AssertionError("a no-op re-run decoded or mixed the episode")
 
     with monkeypatch.context() as m:
-        for name in ("original_audio", "speaker_references", "mix_and_write", "read_scenes"):
+        for name in ("speaker_references", "mix_and_write", "read_scenes"):
             m.setattr(pipeline, name, must_not_run)
         again = Dubber(cfg, synthesizer=ToneSynthesizer()).run()
     assert again.rendered == set() and again.outputs == first.outputs
