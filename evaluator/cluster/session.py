@@ -55,7 +55,7 @@ def check_address(address: str) -> str:
         return value
     raise ConfigError(
         f"ray address {address!r} is not local, auto, HOST:PORT or ray://HOST:PORT",
-        hint="give the head node's address (ray start --head prints it), auto, or nothing to start Ray here",
+        hint="give the head node's address (`ray start` prints it on the head), auto, or local to start Ray here",
         param="ray",
     )
 
