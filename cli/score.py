@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from cli.cluster import ray_options, ray_session
 from cli.errors import handle_errors
 from cli.options import parse_key_values
 
@@ -61,6 +62,9 @@ def spec_table(specs: dict[str, dict[str, Any]]) -> str:
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output directory (default: INPUT.scores/).")
 @click.option("--resume", is_flag=True, help="Keep the metrics already in OUT/scores.jsonl and score the rest.")
 @click.option("--one-model-at-a-time", is_flag=True, help="Run each metric family over all items, then unload it.")
+@click.option("--batch-size", type=int, default=8, show_default=True,
+              help="Items scored together (models that take batches run once per batch).")  # fmt: skip
+@ray_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
@@ -93,6 +97,9 @@ def score(
     model_ckpt: Path | None = None,
     proxy_weights: Path | None = None,
     feature_cache: Path | None = None,
+    batch_size: int = 8,
+    ray: str | None = None,
+    workers: int | None = None,
 ) -> None:
     """Score dubbed INPUT: a video or audio file, a dubkit project directory, or a CSV/JSONL list of clips."""
     from cli.progress import progress_bar
@@ -136,6 +143,7 @@ def score(
         options=option_values,
         one_model_at_a_time=one_model_at_a_time,
         resume=resume,
+        batch_size=batch_size,
     )
     scorer = Scorer(config)
     items = resolve_input(
@@ -151,12 +159,29 @@ def score(
     from evaluator.dubscore.scoring import row_annotator
 
     annotate = row_annotator(model_ckpt, proxy_weights, feature_cache)
-    with progress_bar(total, "scoring", "step", enabled=not (quiet or as_json)) as bar:
-        summary = run_score(
-            items, out_dir, config, source=str(input_path), progress=lambda _: bar.update(1), scorer=scorer,
-            annotate=annotate,
-        )  # fmt: skip
+    failed = 0
+
+    def on_row(row: dict[str, Any]) -> None:
+        nonlocal failed
+        failed += row["status"] == "error"
+        bar.set_postfix(failed=failed, refresh=False)
+
+    with (
+        ray_session(ray, workers) as session,
+        progress_bar(total, "scoring", "step", enabled=not (quiet or as_json)) as bar,
+    ):
+        try:
+            summary = run_score(
+                items, out_dir, config, source=str(input_path), progress=lambda _: bar.update(1), scorer=scorer,
+                annotate=annotate, session=session, on_row=on_row,
+            )  # fmt: skip
+        except KeyboardInterrupt as exc:
+            exc.hint = "re-run with --resume to score the rest"  # type: ignore[attr-defined]
+            raise
+        runner = session.describe() if session is not None else {"backend": "in-process", "workers": 1}
+        where = session.summary_line() if session is not None else ""
     summary["out"] = str(out_dir)
+    summary["runner"] = runner
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return
@@ -174,6 +199,8 @@ def score(
         if summary.get(key):
             e = summary[key]
             click.echo(f"{key}: mean {e['mean']:.3f} over {e['n']} items ({e['source']})")
+    if where:
+        click.echo(f"scored {where}")
     click.echo(f"wrote {out_dir}/scores.jsonl, summary.json, summary.csv")
 
 
