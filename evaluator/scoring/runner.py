@@ -129,7 +129,11 @@ class Scorer:
             if len(todo) > 1:
                 names = [n for n in self.groups[family] if any(n not in done[i] for i, _ in todo)]
                 t0 = time.perf_counter()
-                fam.prefetch([it for _, it in todo], names)
+                try:
+                    fam.prefetch([it for _, it in todo], names)
+                except Exception as exc:  # each item is then scored alone, and its own error recorded on its row
+                    logger.warning("%s: a batch of %d failed (%s); scoring them one by one", family, len(todo), exc)
+                    fam.forget()
                 share = (time.perf_counter() - t0) / len(todo)
                 self.seconds[family] += share * len(todo)
             else:

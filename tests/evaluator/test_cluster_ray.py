@@ -110,7 +110,7 @@ def _score(clips: Path, out: Path, *extra: str) -> dict:
 @pytest.fixture(scope="module")
 def sequential(six_clips, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("seq") / "scores"
-    assert _score(six_clips, out)["runner"] == {"backend": "in-process", "workers": 1}
+    assert _score(six_clips, out, "--batch-size", "3")["runner"] == {"backend": "in-process", "workers": 1}
     return out
 
 
@@ -119,7 +119,7 @@ def _rows(out: Path) -> list[dict]:
 
 
 def test_six_clip_scoring_on_two_workers_equals_the_sequential_run(ray_here, six_clips, sequential, tmp_path):
-    summary = _score(six_clips, tmp_path / "ray", "--ray", "--workers", "2", "--batch-size", "2")
+    summary = _score(six_clips, tmp_path / "ray", "--ray", "--workers", "2", "--batch-size", "3")
     assert summary["runner"]["backend"] == "ray" and summary["runner"]["workers"] == 2
     assert (tmp_path / "ray" / "scores.jsonl").read_text() == (sequential / "scores.jsonl").read_text()
     rows = _rows(sequential)
@@ -172,7 +172,7 @@ def test_a_scoring_worker_killed_for_real_loses_nothing_and_writes_nothing_twice
             else:
                 time.sleep(0.05)
 
-    config = ScoreConfig(metrics=tuple(METRICS.split(",")), batch_size=1)
+    config = ScoreConfig(metrics=tuple(METRICS.split(",")), batch_size=3)  # two batches: one per worker
     with RaySession("local", workers=2) as session:
         score(resolve_input(six_clips), tmp_path / "killed", config, session=session, on_row=on_row)
     assert killed, "no busy worker was found to kill"
