@@ -64,6 +64,8 @@ def spec_table(specs: dict[str, dict[str, Any]]) -> str:
 @click.option("--one-model-at-a-time", is_flag=True, help="Run each metric family over all items, then unload it.")
 @click.option("--batch-size", type=int, default=8, show_default=True,
               help="Items scored together (models that take batches run once per batch).")  # fmt: skip
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="torch threads per worker (in this process, or each --ray worker); 0: torch's default.")  # fmt: skip
 @ray_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -98,6 +100,7 @@ def score(
     proxy_weights: Path | None = None,
     feature_cache: Path | None = None,
     batch_size: int = 8,
+    threads: int = 1,
     ray: str | None = None,
     workers: int | None = None,
 ) -> None:
@@ -144,6 +147,7 @@ def score(
         one_model_at_a_time=one_model_at_a_time,
         resume=resume,
         batch_size=batch_size,
+        threads=threads or None,
     )
     scorer = Scorer(config)
     items = resolve_input(

@@ -45,12 +45,17 @@ class ScoreConfig:
     one_model_at_a_time: bool = False
     resume: bool = False
     #: items scored together by a worker: models that take batches (speaker embeddings, the text encoder, DNSMOS)
-    #: run once per batch; the results are the same at any batch size
+    #: run once per batch; the same batch size gives the same digits (another can move a float32 model's last one)
     batch_size: int = 8
+    #: torch's intra-op threads in each Ray worker (None: torch's default, one per core); a run in this process
+    #: leaves its own process as it is (``dubkit score`` sets it there: :func:`use_threads`)
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {self.batch_size}", param="batch_size")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"threads must be at least 1, got {self.threads}", param="threads")
 
 
 def _expand(patterns: tuple[str, ...]) -> list[str]:
@@ -161,6 +166,27 @@ class ScoredItem:
     id: str
     metrics: dict[str, dict[str, Any]]
     seconds: dict[str, float]
+
+
+def use_threads(threads: int | None) -> int | None:
+    """Run torch's intra-op work on ``threads`` threads in this process (None: leave it); returns the count it
+    had (to restore). One thread per worker is the throughput setting: torch's default of one per core made the
+    speaker LSTM five times slower on cores other processes were using (benchmarks/score_throughput.py), and a
+    float32 model's last digit can depend on the thread count, so workers and a run in one process agree only
+    at the same count."""
+    if threads is None:
+        return None
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    return before
+
+
+def worker_scorer(config: ScoreConfig) -> Scorer:
+    """A Ray worker's state: its threads set (the worker process is the run's), then its own :class:`Scorer`."""
+    use_threads(config.threads)
+    return Scorer(config)
 
 
 def score_batch(scorer: Scorer, payload: tuple[list[ScoreItem], list[set[str]]]) -> list[ScoredItem]:
@@ -339,7 +365,7 @@ def _score_batches(
         chunk = items[k : k + size]
         payload = (chunk, [_done(rows[it.id]) for it in chunk])
         batches.append(WorkItem(", ".join(it.id for it in chunk), payload, len(chunk)))
-    setup = partial(_own_scorer, scorer) if session is None else partial(Scorer, config)
+    setup = partial(_own_scorer, scorer) if session is None else partial(worker_scorer, config)
     work = Work(setup=setup, call=score_batch, unit="item")
     run_work(work, batches, on_result, session=session, on_failure=on_failure)
 

@@ -25,7 +25,7 @@ from evaluator.media import write_wav
 
 pytestmark = pytest.mark.slow
 
-METRICS = "spk_sim,emo_sim,dnsmos_ovrl,dnsmos_sig,wer"
+METRICS = "spk_sim,emo_sim,dnsmos_ovrl,dnsmos_sig,wer,semantic_sim"
 
 
 @pytest.fixture(scope="module")
