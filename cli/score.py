@@ -115,6 +115,8 @@ def score(
 
     if text is not None and script is not None:
         raise click.UsageError("give --text or --script, not both")
+    if ray is not None and one_model_at_a_time:
+        raise click.UsageError("--one-model-at-a-time is for a run in one process: each --ray worker holds its models")
     if input_path is None and not list_only:
         raise click.UsageError("missing INPUT (a media file, a dubkit project or a clip list; or --list)")
     chosen = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else ()

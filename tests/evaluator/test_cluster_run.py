@@ -81,5 +81,7 @@ def test_cli_refuses_a_bad_address_and_workers_without_ray(tmp_path):
     (tmp_path / "list.csv").write_text("audio\nx.wav\n")
     res = CliRunner().invoke(main, ["score", str(tmp_path / "list.csv"), "--workers", "2"])
     assert res.exit_code == 2 and "--workers applies to --ray" in res.output
+    res = CliRunner().invoke(main, ["score", str(tmp_path / "list.csv"), "--one-model-at-a-time", "--ray"])
+    assert res.exit_code == 2 and "each --ray worker holds its models" in res.output  # refused before Ray starts
     res = CliRunner().invoke(main, ["score", "--ray", str(tmp_path / "list.csv")])  # the list taken as the address
     assert res.exit_code == 2 and "not local, auto, HOST:PORT" in res.output and "--ray last" in res.output
