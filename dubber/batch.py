@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -32,7 +33,7 @@ from evaluator.scoring.rows import RowLog, read_rows
 
 if TYPE_CHECKING:
     from dubber.synth import Synthesizer
-    from evaluator.cluster import RaySession
+    from evaluator.cluster import ProgressFn, RaySession
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +41,6 @@ LOG_NAME = "jobs.jsonl"
 SUMMARY_NAME = "summary.json"
 #: the DubConfig fields that name input files (their size and modification time are part of the fingerprint)
 INPUT_FIELDS = ("video", "script", "source_script", "background", "glossary", "library", "dubscore_model")
-
-#: progress(finished, failed, total) after each episode
-ProgressFn = Callable[[int, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -157,9 +155,8 @@ def dub_batch(
     progress: ProgressFn | None = None,
 ) -> BatchResult:
     """Dub every episode of ``jobs`` not already done (see the module docstring); the log and ``summary.json``
-    go to ``log_dir``. Without ``session`` the episodes run one after the other in this process."""
-    import time
-
+    go to ``log_dir``. Without ``session`` the episodes run one after the other in this process.
+    ``progress(finished, failed, total)`` counts every job (those done before count as finished)."""
     from evaluator.cluster import Failure, Work, WorkItem, run_work
 
     t0 = time.perf_counter()
@@ -168,10 +165,11 @@ def dub_batch(
     out.mkdir(parents=True, exist_ok=True)
     previous = read_rows(out / LOG_NAME, repair=True)
     result = BatchResult(log_dir=out, jobs=len(jobs))
+    prints = {job.key: job.fingerprint() for job in jobs}  # the inputs as this run found them
     todo = []
     for job in jobs:
         row = previous.get(job.key)
-        if row and row.get("status") == "done" and row.get("fingerprint") == job.fingerprint() and job.outputs_exist():
+        if row and row.get("status") == "done" and row.get("fingerprint") == prints[job.key] and job.outputs_exist():
             result.resumed.append(job.key)
         else:
             todo.append(job)
@@ -179,7 +177,7 @@ def dub_batch(
 
     def on_result(item: WorkItem, outcome: EpisodeOutcome) -> None:
         job: EpisodeJob = item.payload
-        log.append({"id": job.key, "status": "done", "fingerprint": job.fingerprint(), "source": job.source,
+        log.append({"id": job.key, "status": "done", "fingerprint": prints[job.key], "source": job.source,
                     **outcome.summary})  # fmt: skip
         result.dubbed.append({"source": job.source, **outcome.summary})
 

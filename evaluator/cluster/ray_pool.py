@@ -164,7 +164,7 @@ def _collect(ref: Any, item: WorkItem, finished: Callable[..., None], session: R
         why = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         error = f"its worker died {tries} time{'s' if tries > 1 else ''} ({type(exc).__name__}: {why})"
         finished(item, failure=Failure(item.key, error, item.size))
-    except TaskCancelledError:
-        raise KeyboardInterrupt from None
+    except TaskCancelledError:  # cancelled from outside this run (ray cancel): the item is not done
+        finished(item, failure=Failure(item.key, "cancelled", item.size))
     else:
         finished(item, result)
