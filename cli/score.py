@@ -111,7 +111,7 @@ def score(
     from evaluator.options import Option
     from evaluator.scoring import ScoreConfig, Scorer, resolve_input
     from evaluator.scoring import score as run_score
-    from evaluator.scoring.runner import steps
+    from evaluator.scoring.runner import steps, use_threads
 
     if text is not None and script is not None:
         raise click.UsageError("give --text or --script, not both")
@@ -172,6 +172,8 @@ def score(
         failed += row["status"] == "error"
         bar.set_postfix(failed=failed, refresh=False)
 
+    # in this process, this process is the worker (on Ray each worker sets its own threads)
+    threads_before = use_threads(config.threads) if ray is None else None
     with (
         ray_session(ray, workers) as session,
         progress_bar(total, "scoring", "step", enabled=not (quiet or as_json)) as bar,
@@ -184,6 +186,8 @@ def score(
         except KeyboardInterrupt as exc:
             exc.hint = "re-run with --resume to score the rest"  # type: ignore[attr-defined]
             raise
+        finally:
+            use_threads(threads_before)
         runner = session.describe() if session is not None else {"backend": "in-process", "workers": 1}
         where = session.summary_line() if session is not None else ""
     summary["out"] = str(out_dir)

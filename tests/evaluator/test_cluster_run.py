@@ -85,3 +85,34 @@ def test_cli_refuses_a_bad_address_and_workers_without_ray(tmp_path):
     assert res.exit_code == 2 and "each --ray worker holds its models" in res.output  # refused before Ray starts
     res = CliRunner().invoke(main, ["score", "--ray", str(tmp_path / "list.csv")])  # the list taken as the address
     assert res.exit_code == 2 and "not local, auto, HOST:PORT" in res.output and "--ray last" in res.output
+
+
+def test_score_in_this_process_runs_on_threads_torch_threads_and_gives_them_back(tmp_path, monkeypatch):
+    """--threads applies to the run in this process too (the Ray workers set their own): the scoring call sees
+    that many torch threads, and the process has its own count again afterwards."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    import evaluator.scoring as scoring
+    from evaluator.media import write_wav
+
+    write_wav(tmp_path / "x.wav", np.zeros(16000, dtype=np.float32), 16000)
+    (tmp_path / "list.csv").write_text("id,audio\nx,x.wav\n")
+    seen: list[int] = []
+
+    def score_seeing_threads(items, out_dir, config, **kw):  # the run itself is tested elsewhere
+        seen.append(torch.get_num_threads())
+        return {"summary": {}}
+
+    monkeypatch.setattr(scoring, "score", score_seeing_threads)
+    own = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        for threads in ("1", "0"):
+            res = CliRunner().invoke(main, ["score", str(tmp_path / "list.csv"), "--metrics", "dnsmos_ovrl",
+                                            "--threads", threads, "--json"])  # fmt: skip
+            assert res.exit_code == 0, res.output
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(own)
+    assert seen == [1, 2]  # --threads 1; 0 leaves torch's count as it was
