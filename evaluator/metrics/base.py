@@ -172,7 +172,7 @@ class MetricFamily(ABC):
     # -- batches ---------------------------------------------------------------------------------------
     def prefetch(self, items: Sequence[ScoreItem], names: Sequence[str]) -> None:  # noqa: B027 - optional hook
         """Compute at once, for several items, what this family's model takes in batches (speaker embeddings,
-        sentence embeddings, DNSMOS windows), and keep it (:meth:`keep`) for :meth:`compute` to read
+        sentence embeddings), and keep it (:meth:`keep`) for :meth:`compute` to read
         (:meth:`kept`). The scorer calls it before scoring a batch of items one by one, and :meth:`forget`
         after. Items it cannot do are left out: :meth:`compute` then does them alone and reports what went
         wrong. The default does nothing (a family whose model takes no batches)."""

@@ -44,7 +44,7 @@ class ScoreConfig:
     options: dict[str, Any] = field(default_factory=dict)
     one_model_at_a_time: bool = False
     resume: bool = False
-    #: items scored together by a worker: models that take batches (speaker embeddings, the text encoder, DNSMOS)
+    #: items scored together by a worker: models that take batches (speaker embeddings, the sentence encoder)
     #: run once per batch; the same batch size gives the same digits (another can move a float32 model's last one)
     batch_size: int = 8
     #: torch's intra-op threads in each Ray worker (None: torch's default, one per core); a run in this process
