@@ -212,7 +212,8 @@ def build_corpus(
         _skip(result, report, item.payload, f"failed ({failure.error})")
         tick()
 
-    call = partial(make_clip, corpus_dir=out, spec=spec, job=plan.job)
+    # absolute: a Ray worker's working folder is not this process's (another node, or where `ray start` ran)
+    call = partial(make_clip, corpus_dir=out.resolve(), spec=spec, job=plan.job)
     if session is None:
         runs = [(Work(partial(given, translator, synth), call, unit="clip"), todo)]
     else:

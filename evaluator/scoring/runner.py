@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evaluator.errors import ConfigError, DubkitError
 from evaluator.fileio import json_safe, write_json, write_text
-from evaluator.metrics import OFFLINE_SUITE, ScoreItem, create_metric, family_of, list_metrics
+from evaluator.metrics import OFFLINE_SUITE, ScoreItem, Source, create_metric, family_of, list_metrics
 from evaluator.metrics.base import MetricFamily
 from evaluator.scoring.rows import RowLog, read_rows
 from evaluator.scoring.summary import summarize, summary_csv
@@ -363,11 +363,27 @@ def _score_batches(
     batches = []
     for k in range(0, len(items), size):
         chunk = items[k : k + size]
-        payload = (chunk, [_done(rows[it.id]) for it in chunk])
+        sent = chunk if session is None else [_absolute(it) for it in chunk]
+        payload = (sent, [_done(rows[it.id]) for it in chunk])
         batches.append(WorkItem(", ".join(it.id for it in chunk), payload, len(chunk)))
     setup = partial(_own_scorer, scorer) if session is None else partial(worker_scorer, config)
     work = Work(setup=setup, call=score_batch, unit="item")
     run_work(work, batches, on_result, session=session, on_failure=on_failure)
+
+
+def _absolute(item: ScoreItem) -> ScoreItem:
+    """``item`` with its files' paths absolute, as a Ray worker needs them: its working folder is not this
+    process's (on another node, or where ``ray start`` ran). The rows record the paths as given."""
+
+    def fix(src: Source | None) -> Source | None:
+        if src is None or src.path is None or Path(src.path).is_absolute():
+            return src
+        return replace(src, path=str(Path(src.path).resolve()))
+
+    return replace(
+        item, audio_src=fix(item.audio_src), reference_src=fix(item.reference_src), voice_src=fix(item.voice_src),
+        video=fix(item.video), speech_src=fix(item.speech_src), _cache={},
+    )  # fmt: skip
 
 
 def _own_scorer(scorer: Scorer) -> Scorer:

@@ -63,15 +63,16 @@ def _strip(row):
     return {k: v for k, v in row.to_dict().items() if k not in ("fit", "duration")}
 
 
-def test_a_corpus_built_on_ray_is_the_corpus_built_in_one_process(local_ray, tmp_path_factory):
+def test_a_corpus_built_on_ray_is_the_corpus_built_in_one_process(local_ray, tmp_path_factory, monkeypatch):
     from dubber.dataset_fixtures import build_meld_fixture
 
     root = build_meld_fixture(tmp_path_factory.mktemp("meld"))
     d = tmp_path_factory.mktemp("corpora")
+    monkeypatch.chdir(d)  # -o relative to a folder that is not the workers' (theirs is where Ray started)
     base = ["corpus", "build", str(root), "--dataset", "meld", "--to", "hi", "--synth", "espeak", "--translations",
             str(EXAMPLES / "meld" / "translations.hi.csv"), "--limit", "4", "--originals", "2"]  # fmt: skip
-    here = _invoke(*base, "-o", str(d / "here"))
-    on_ray = _invoke(*base, "-o", str(d / "ray"), "--ray", "--workers", "2")
+    here = _invoke(*base, "-o", "here")
+    on_ray = _invoke(*base, "-o", "ray", "--ray", "--workers", "2")
     assert on_ray["runner"]["backend"] == "ray" and here["runner"]["backend"] == "in-process"
     assert on_ray["rows"] == here["rows"] == {"dubbed": 3, "original": 2}
     assert on_ray["skipped"] == here["skipped"] and [s["id"] for s in here["skipped"]] == ["dev/dia0_utt3"]

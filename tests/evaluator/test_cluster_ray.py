@@ -180,3 +180,17 @@ def test_a_scoring_worker_killed_for_real_loses_nothing_and_writes_nothing_twice
     rows = _rows(tmp_path / "killed")
     assert all(r["status"] == "ok" for r in rows)  # the killed worker's item was scored again
     assert [r["metrics"] for r in rows] == [r["metrics"] for r in _rows(sequential)]
+
+
+def test_relative_paths_reach_workers_whose_working_folder_is_another(ray_here, six_clips, tmp_path, monkeypatch):
+    """The workers' working folder is where Ray started (here: this test run's), not the command's: the items go
+    to them with absolute paths, and the rows keep the paths as given."""
+    monkeypatch.chdir(six_clips.parent.parent)
+    listed = Path(six_clips.parent.name) / six_clips.name
+    res = CliRunner().invoke(main, ["score", str(listed), "--metrics", "dnsmos_ovrl", "-o", str(tmp_path / "rel"),
+                                    "--ray", "--workers", "2", "--batch-size", "3", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = _rows(tmp_path / "rel")
+    assert [r["status"] for r in rows] == ["ok"] * 6, rows[0]["metrics"]
+    assert all(r["metrics"]["dnsmos_ovrl"]["value"] is not None for r in rows)
+    assert rows[0]["inputs"]["audio"] == {"path": str(listed.parent / "c0.wav")}  # recorded as given
