@@ -23,6 +23,8 @@ from cli.dub import config_default, synth_options
 from cli.errors import handle_errors
 
 P = click.Path(path_type=Path)
+#: the build's options that name files its workers read
+FILE_OPTIONS = ("translations", "piper_model", "f5_ckpt", "f5_vocab")
 
 
 def _context_default() -> int:
@@ -84,6 +86,9 @@ def build(dataset_dir: Path, **opts: Any) -> None:
     from evaluator.errors import ConfigError
 
     DATASETS.get(opts["dataset"])  # an unknown name: the registry's error suggests close ones
+    for name in FILE_OPTIONS:  # absolute: a Ray worker's working folder is its node's Ray's, not this command's
+        if opts[name] is not None:
+            opts[name] = opts[name].resolve()
     backend = opts["backend"]
     if backend == "table" and opts["translations"] is None:
         raise ConfigError("the table translator needs --translations CSV (columns id,text, ids of the dataset)")

@@ -6,6 +6,7 @@ Slow: Ray's start-up alone takes 10-20 s on the shared 2-core machine, and each 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -68,9 +69,10 @@ def test_a_corpus_built_on_ray_is_the_corpus_built_in_one_process(local_ray, tmp
 
     root = build_meld_fixture(tmp_path_factory.mktemp("meld"))
     d = tmp_path_factory.mktemp("corpora")
-    monkeypatch.chdir(d)  # -o relative to a folder that is not the workers' (theirs is where Ray started)
+    monkeypatch.chdir(d)  # -o and the table relative to a folder that is not the workers' (theirs: where Ray started)
+    shutil.copy(EXAMPLES / "meld" / "translations.hi.csv", d / "table.csv")
     base = ["corpus", "build", str(root), "--dataset", "meld", "--to", "hi", "--synth", "espeak", "--translations",
-            str(EXAMPLES / "meld" / "translations.hi.csv"), "--limit", "4", "--originals", "2"]  # fmt: skip
+            "table.csv", "--limit", "4", "--originals", "2"]  # fmt: skip
     here = _invoke(*base, "-o", "here")
     on_ray = _invoke(*base, "-o", "ray", "--ray", "--workers", "2")
     assert on_ray["runner"]["backend"] == "ray" and here["runner"]["backend"] == "in-process"
