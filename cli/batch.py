@@ -112,7 +112,7 @@ def batch() -> None:
 @batch.command("dub")
 @click.argument("jobs_csv", metavar="JOBS.csv", type=click.Path(path_type=Path))
 @click.option("--log", "log_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of the batch log: jobs.jsonl, summary.json [default: JOBS.batch/ here].")  # fmt: skip
+              help="Folder of the batch log: jobs.jsonl, summary.json [default: JOBS.batch/ beside it].")  # fmt: skip
 @ray_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (dubbed, resumed, failed, runner).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
