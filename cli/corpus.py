@@ -18,10 +18,13 @@ from typing import Any
 import click
 
 from cli.chat import chat_client_options
+from cli.cluster import ray_options, ray_session, run_bar
 from cli.dub import config_default, synth_options
 from cli.errors import handle_errors
 
 P = click.Path(path_type=Path)
+#: the build's options that name files its workers read
+FILE_OPTIONS = ("translations", "piper_model", "f5_ckpt", "f5_vocab")
 
 
 def _context_default() -> int:
@@ -70,20 +73,22 @@ def corpus() -> None:
 @click.option("--limit", type=int, default=None, help="Dub only the first N utterances (sorted by id).")
 @click.option("--sample", type=int, default=None, help="Dub N utterances drawn with --seed (a representative subset).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed (each clip's: from it and its id).")
+@ray_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (rows, written, skipped, timing).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
 def build(dataset_dir: Path, **opts: Any) -> None:
     """Dub every utterance of DATASET_DIR into --to LANG, fitted onto its clip; add original clips."""
-    from cli.progress import progress_bar
-    from cli.translate import build_translator
-    from dubber.corpus import CorpusSpec, build_corpus, plan_corpus
+    from cli.translate import translator_args
+    from dubber.corpus import CorpusBackends, CorpusSpec, build_corpus, plan_corpus
     from dubber.fitting import FitCaps
-    from dubber.synth import create_synthesizer
     from evaluator.datasets import DATASETS
     from evaluator.errors import ConfigError
 
     DATASETS.get(opts["dataset"])  # an unknown name: the registry's error suggests close ones
+    for name in FILE_OPTIONS:  # absolute: a Ray worker's working folder is its node's Ray's, not this command's
+        if opts[name] is not None:
+            opts[name] = opts[name].resolve()
     backend = opts["backend"]
     if backend == "table" and opts["translations"] is None:
         raise ConfigError("the table translator needs --translations CSV (columns id,text, ids of the dataset)")
@@ -94,27 +99,26 @@ def build(dataset_dir: Path, **opts: Any) -> None:
         context=opts["context"],
     )  # fmt: skip
     synth_name = opts["synth"]
-    synth = create_synthesizer(synth_name, synth_options(synth_name, opts, opts["synth_opts"]))
-    translator = build_translator(
+    name, options = translator_args(
         backend, opts["translations"], opts["url"], opts["model"], timeout=opts["timeout"], retries=opts["retries"],
         concurrency=opts["concurrency"], batch_size=opts["batch_size"],
     )  # fmt: skip
+    backends = CorpusBackends(name, synth_name, options, synth_options(synth_name, opts, opts["synth_opts"]))
+    translator, synth = backends.build()
     plan = plan_corpus(dataset_dir, spec)
     quiet, as_json = opts["quiet"], opts["as_json"]
-    bars: list[Any] = []  # opened at the first clip: a refusal found while checking comes alone
-
-    def progress(done: int, total: int, written: int, skipped: int) -> None:
-        if not bars:
-            bars.append(progress_bar(total, "dubbing", "clip", enabled=not (quiet or as_json)))
-        bars[0].set_postfix(written=written, skipped=skipped, refresh=False)
-        bars[0].update(done - bars[0].n)
-
-    try:
-        result = build_corpus(plan, opts["out"], translator=translator, synth=synth, progress=progress)
-    finally:
-        for bar in bars:
-            bar.close()
-    summary = {**result.to_dict(), "report": str(opts["out"] / "build_report.json"), "readers": plan.report.summary()}
+    with (
+        ray_session(opts["ray"], opts["workers"]) as session,
+        run_bar("dubbing", "clip", enabled=not (quiet or as_json)) as bar,
+    ):
+        result = build_corpus(
+            plan, opts["out"], translator=translator, synth=synth, session=session, backends=backends,
+            progress=lambda done, total, written, skipped: bar(done, skipped, total),
+        )  # fmt: skip
+        runner = session.describe() if session is not None else {"backend": "in-process", "workers": 1}
+        where = session.summary_line() if session is not None else ""
+    summary = {**result.to_dict(), "report": str(opts["out"] / "build_report.json"), "readers": plan.report.summary(),
+               "runner": runner}  # fmt: skip
     if result.attempted and not result.written:
         first = result.skipped[0]
         raise ConfigError(
@@ -125,6 +129,8 @@ def build(dataset_dir: Path, **opts: Any) -> None:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return
     _print_summary(summary, synth.describe(), translator)
+    if where:
+        click.echo(f"built {where}")
 
 
 def _print_summary(s: dict[str, Any], synth: dict[str, Any], translator: Any) -> None:

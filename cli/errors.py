@@ -64,8 +64,10 @@ def handle_errors(func: F | None = None, /, **flags: str) -> Any:
             click.echo(f"dubkit: error: {cli_message(exc, flags)}", err=True)
             code = ExitCode.USER_ERROR if exc.user_error else ExitCode.FAILURE
             sys.exit(int(code))
-        except KeyboardInterrupt:
-            click.echo("dubkit: interrupted (re-run the same command to resume)", err=True)
+        except KeyboardInterrupt as exc:  # a run's interruption says how far it got (evaluator.cluster)
+            done = f": {exc}" if str(exc) else ""
+            hint = getattr(exc, "hint", None) or "re-run the same command to resume"
+            click.echo(f"dubkit: interrupted{done} ({hint})", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
 
     return wrapper  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from cli.batch import batch
 from cli.corpus import corpus
 from cli.cot import cot
 from cli.dub import dub
@@ -80,6 +81,7 @@ main.add_command(translate)
 main.add_command(transcribe_cmd)
 main.add_command(corpus)
 main.add_command(review)
+main.add_command(batch)
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from cli.cluster import ray_options, ray_session
 from cli.errors import handle_errors
 from cli.options import parse_key_values
 
@@ -61,6 +62,11 @@ def spec_table(specs: dict[str, dict[str, Any]]) -> str:
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output directory (default: INPUT.scores/).")
 @click.option("--resume", is_flag=True, help="Keep the metrics already in OUT/scores.jsonl and score the rest.")
 @click.option("--one-model-at-a-time", is_flag=True, help="Run each metric family over all items, then unload it.")
+@click.option("--batch-size", type=int, default=8, show_default=True,
+              help="Items scored together (models that take batches run once per batch).")  # fmt: skip
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="torch threads per worker (in this process, or each --ray worker); 0: torch's default.")  # fmt: skip
+@ray_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option(
@@ -93,6 +99,10 @@ def score(
     model_ckpt: Path | None = None,
     proxy_weights: Path | None = None,
     feature_cache: Path | None = None,
+    batch_size: int = 8,
+    threads: int = 1,
+    ray: str | None = None,
+    workers: int | None = None,
 ) -> None:
     """Score dubbed INPUT: a video or audio file, a dubkit project directory, or a CSV/JSONL list of clips."""
     from cli.progress import progress_bar
@@ -101,10 +111,12 @@ def score(
     from evaluator.options import Option
     from evaluator.scoring import ScoreConfig, Scorer, resolve_input
     from evaluator.scoring import score as run_score
-    from evaluator.scoring.runner import steps
+    from evaluator.scoring.runner import steps, use_threads
 
     if text is not None and script is not None:
         raise click.UsageError("give --text or --script, not both")
+    if ray is not None and one_model_at_a_time:
+        raise click.UsageError("--one-model-at-a-time is for a run in one process: each --ray worker holds its models")
     if input_path is None and not list_only:
         raise click.UsageError("missing INPUT (a media file, a dubkit project or a clip list; or --list)")
     chosen = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else ()
@@ -136,6 +148,8 @@ def score(
         options=option_values,
         one_model_at_a_time=one_model_at_a_time,
         resume=resume,
+        batch_size=batch_size,
+        threads=threads or None,
     )
     scorer = Scorer(config)
     items = resolve_input(
@@ -151,12 +165,33 @@ def score(
     from evaluator.dubscore.scoring import row_annotator
 
     annotate = row_annotator(model_ckpt, proxy_weights, feature_cache)
-    with progress_bar(total, "scoring", "step", enabled=not (quiet or as_json)) as bar:
-        summary = run_score(
-            items, out_dir, config, source=str(input_path), progress=lambda _: bar.update(1), scorer=scorer,
-            annotate=annotate,
-        )  # fmt: skip
+    failed = 0
+
+    def on_row(row: dict[str, Any]) -> None:
+        nonlocal failed
+        failed += row["status"] == "error"
+        bar.set_postfix(failed=failed, refresh=False)
+
+    # in this process, this process is the worker (on Ray each worker sets its own threads)
+    threads_before = use_threads(config.threads) if ray is None else None
+    with (
+        ray_session(ray, workers) as session,
+        progress_bar(total, "scoring", "step", enabled=not (quiet or as_json)) as bar,
+    ):
+        try:
+            summary = run_score(
+                items, out_dir, config, source=str(input_path), progress=lambda _: bar.update(1), scorer=scorer,
+                annotate=annotate, session=session, on_row=on_row,
+            )  # fmt: skip
+        except KeyboardInterrupt as exc:
+            exc.hint = "re-run with --resume to score the rest"  # type: ignore[attr-defined]
+            raise
+        finally:
+            use_threads(threads_before)
+        runner = session.describe() if session is not None else {"backend": "in-process", "workers": 1}
+        where = session.summary_line() if session is not None else ""
     summary["out"] = str(out_dir)
+    summary["runner"] = runner
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
         return
@@ -174,6 +209,8 @@ def score(
         if summary.get(key):
             e = summary[key]
             click.echo(f"{key}: mean {e['mean']:.3f} over {e['n']} items ({e['source']})")
+    if where:
+        click.echo(f"scored {where}")
     click.echo(f"wrote {out_dir}/scores.jsonl, summary.json, summary.csv")
 
 

@@ -39,25 +39,34 @@ def default_target(source: Path, target_lang: str) -> Path:
 
 def build_translator(backend: str, table: Path | None, url: str | None, model: str | None, **chat: Any) -> Any:
     from dubber.translate import create_translator
+
+    name, options = translator_args(backend, table, url, model, **chat)
+    return create_translator(name, **options)
+
+
+def translator_args(
+    backend: str, table: Path | None, url: str | None, model: str | None, **chat: Any
+) -> tuple[str, dict[str, Any]]:
+    """The ``create_translator(name, **options)`` arguments of the command's translation options (checked)."""
     from evaluator.errors import ConfigError
 
     if backend == "table":
         if table is None:
             raise ConfigError("the table backend needs --table CSV (columns id,text)")
-        return create_translator("table", path=table)
+        return "table", {"path": table}
     if backend == "vllm":
         if not url or not model:
             raise ConfigError(
                 "the vllm backend needs --url and --model",
                 hint="e.g. --url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct",
             )
-        return create_translator("vllm", url=url, model=model, **{k: v for k, v in chat.items() if k != "batch_size"})
+        return "vllm", {"url": url, "model": model, **{k: v for k, v in chat.items() if k != "batch_size"}}
     if backend == "transformers":
         if not model:
             raise ConfigError("the transformers backend needs --model DIR (a local Marian, NLLB or M2M100 model)")
         size = chat["batch_size"]
-        return create_translator("transformers", model_dir=model, **({} if size is None else {"batch_size": size}))
-    return create_translator(backend)  # unknown names: the registry's error suggests close ones
+        return "transformers", {"model_dir": model, **({} if size is None else {"batch_size": size})}
+    return backend, {}  # unknown names: the registry's error suggests close ones
 
 
 def _quiet_transformers() -> None:

@@ -125,3 +125,21 @@ def chromium(tmp_path_factory: pytest.TempPathFactory):
         yield Browser(driver, shots)
     finally:
         driver.quit()
+
+
+# --- one local Ray per test module that asks for it (start-up costs seconds; two workers on two CPUs) ---
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """Ray started inside this process with 2 CPUs, shared by the module's tests (their runs find it running
+    and leave it so); stopped after the module."""
+    pytest.importorskip("ray")
+    from evaluator.cluster import RaySession
+
+    session = RaySession("local", num_cpus=2)
+    session.start()
+    try:
+        yield session
+    finally:
+        session.stop()

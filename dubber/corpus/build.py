@@ -8,9 +8,9 @@ dialogue context. :func:`build_corpus` makes every clip not yet in ``corpus.json
 last line, skips the rows written, retries the clips that failed, and refuses to mix rows of another
 configuration (dataset, language, fit, seed, translator, synthesizer) into the corpus.
 
-A distributed build does the same with the same pieces: ``plan_corpus`` on the driver, ``build_clip``
-per task on the workers, the rows appended by the driver in id order (``CorpusFile.append``), then
-:func:`finish_corpus`.
+A build on Ray (``build_corpus(..., session=)``) does the same with the same pieces: ``plan_corpus`` on the
+driver, ``build_clip`` per task on the workers (:mod:`dubber.corpus.workers`), the rows appended by the driver
+as they come back (``CorpusFile.append``), then :func:`finish_corpus`, which sorts them once.
 """
 
 from __future__ import annotations
@@ -22,18 +22,23 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dubber.corpus.clip import build_clip, describe_backends
+from dubber.corpus.clip import describe_backends
 from dubber.corpus.spec import CorpusSpec
-from dubber.corpus.task import ClipSkipped, ClipTask
+from dubber.corpus.task import ClipTask
+from dubber.corpus.workers import ClipOutcome, CorpusBackends, given, make_clip, no_backends
 from dubber.synth.base import Synthesizer
 from dubber.translate import TranslationJob, Translator
 from evaluator.corpus import REPORT_NAME, CorpusFile
 from evaluator.datasets import DATASETS, BuildReport, DatasetUtterance
-from evaluator.errors import ConfigError, DatasetError, DubkitError
+from evaluator.errors import ConfigError, DatasetError
 from evaluator.fileio import json_safe, write_json
+
+if TYPE_CHECKING:
+    from evaluator.cluster import RaySession
 
 logger = logging.getLogger(__name__)
 
@@ -159,10 +164,22 @@ def build_corpus(
     translator: Translator,
     synth: Synthesizer,
     progress: ProgressFn | None = None,
+    session: RaySession | None = None,
+    backends: CorpusBackends | None = None,
 ) -> BuildResult:
-    """Make every clip of ``plan`` not yet in ``corpus_dir/corpus.jsonl`` (see the module docstring)."""
+    """Make every clip of ``plan`` not yet in ``corpus_dir/corpus.jsonl`` (see the module docstring).
+
+    With a Ray ``session`` the clips are made by workers: the dubbed ones by actors that each build the
+    translator and synthesizer of ``backends`` once, the original ones (no model) as tasks; each row is
+    appended here as it comes back, and :func:`finish_corpus` sorts the file once, so it is the same file
+    as a run in this process writes. ``translator`` and ``synth`` (the driver's) check the languages and
+    make the build's configuration record."""
+    from evaluator.cluster import Failure, Work, WorkItem, run_work
+
     t0 = time.perf_counter()
     spec, out = plan.spec, Path(corpus_dir)
+    if session is not None and backends is None:
+        raise ConfigError("a build on Ray needs the backends' names and options for its workers", param="backends")
     check_backends(plan, translator, synth)
     config = build_config(spec, translator, synth)
     check_resume(out, config)
@@ -173,24 +190,42 @@ def build_corpus(
     todo = [t for t in plan.tasks if t.row_id not in done]
     result.resumed = len(plan.tasks) - len(todo)
     report = plan.report
+    finished = 0
+
+    def tick() -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(finished, len(todo), result.written, len(result.skipped))
+
+    def on_result(item: WorkItem, outcome: ClipOutcome) -> None:
+        task = item.payload
+        if outcome.row is None:
+            _skip(result, report, task, outcome.skipped or "skipped")
+        else:
+            corpus.append(outcome.row)
+            result.written += 1
+            result.seconds[task.kind].append(outcome.seconds)
+        tick()
+
+    def on_failure(item: WorkItem, failure: Failure) -> None:
+        _skip(result, report, item.payload, f"failed ({failure.error})")
+        tick()
+
+    # absolute: a Ray worker's working folder is not this process's (another node, or where `ray start` ran)
+    call = partial(make_clip, corpus_dir=out.resolve(), spec=spec, job=plan.job)
+    if session is None:
+        runs = [(Work(partial(given, translator, synth), call, unit="clip"), todo)]
+    else:
+        runs = [
+            (Work(no_backends, call, unit="clip", holds_model=False), [t for t in todo if t.kind == "original"]),
+            (Work(backends.build, call, unit="clip"), [t for t in todo if t.kind != "original"]),  # type: ignore[union-attr]
+        ]
     try:
-        for n, task in enumerate(todo, 1):
-            start = time.perf_counter()
-            try:
-                row = build_clip(task, out, spec, translator=translator, job=plan.job, synth=synth)
-            except ClipSkipped as exc:
-                _skip(result, report, task, str(exc))
-            except DubkitError as exc:
-                _skip(result, report, task, f"{type(exc).__name__}: {exc}")
-            except Exception as exc:  # one bad utterance never fails the run; the reason is reported
-                logger.warning("%s: failed", task.row_id, exc_info=True)
-                _skip(result, report, task, f"failed ({type(exc).__name__}: {exc})")
-            else:
-                corpus.append(row)
-                result.written += 1
-                result.seconds[task.kind].append(time.perf_counter() - start)
-            if progress is not None:
-                progress(n, len(todo), result.written, len(result.skipped))
+        for work, tasks in runs:
+            if tasks:
+                items = [WorkItem(t.row_id, t) for t in tasks]
+                run_work(work, items, on_result, session=session, on_failure=on_failure)
     finally:
         finish_corpus(out, plan, config, result, t0)
     return result

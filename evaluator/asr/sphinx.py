@@ -65,7 +65,11 @@ class PocketSphinxASR(ASRBackend):
             )
 
     def _decode(self, dec: Any, audio: np.ndarray) -> None:
+        """One utterance, decoded as by a fresh decoder: the feature state (cepstral mean) a decoder carries from
+        the utterances it heard before is reset first, so a transcript depends on its audio alone, not on which
+        clips the same process transcribed earlier (a split of the work over workers gives the same words)."""
         pcm = (np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0) * 32767).astype(np.int16)
+        dec.reinit_feat()
         dec.start_utt()
         dec.process_raw(pcm.tobytes(), full_utt=True)
         dec.end_utt()

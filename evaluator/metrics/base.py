@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -167,6 +168,30 @@ class MetricFamily(ABC):
                     out[n] = self._value(specs[n], float(v))
                 out[n].notes += self.notes(item, n)
         return out
+
+    # -- batches ---------------------------------------------------------------------------------------
+    def prefetch(self, items: Sequence[ScoreItem], names: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """Compute at once, for several items, what this family's model takes in batches (speaker embeddings,
+        sentence embeddings), and keep it (:meth:`keep`) for :meth:`compute` to read
+        (:meth:`kept`). The scorer calls it before scoring a batch of items one by one, and :meth:`forget`
+        after. Items it cannot do are left out: :meth:`compute` then does them alone and reports what went
+        wrong. The default does nothing (a family whose model takes no batches)."""
+
+    def keep(self, key: Any, value: Any) -> None:
+        self.__dict__.setdefault("_prefetched", {})[key] = value
+
+    def kept(self, key: Any) -> Any | None:
+        """What :meth:`prefetch` kept under ``key`` (None: nothing; compute it alone)."""
+        return self.__dict__.get("_prefetched", {}).get(key)
+
+    def forget(self) -> None:
+        """Drop what :meth:`prefetch` kept (the end of a batch)."""
+        self.__dict__.pop("_prefetched", None)
+
+    def ready_items(self, items: Sequence[ScoreItem], names: Sequence[str]) -> list[ScoreItem]:
+        """The items with every input ``names`` need (what a :meth:`prefetch` may batch)."""
+        specs = [self.spec(n) for n in names]
+        return [it for it in items if all(self.missing(it, s) is None for s in specs)]
 
     def notes(self, item: ScoreItem, name: str) -> list[str]:
         """Caveats of metric ``name``'s value on ``item`` (what was measured, why it may mislead); recorded on the

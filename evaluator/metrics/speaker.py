@@ -7,6 +7,7 @@ and ``wavlm-sv`` (paper; ``WavLMForXVector`` from a local directory or hub id su
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class ResemblyzerBackend(MetricBackend):
     model_id = "resemblyzer-ge2e-256 (resemblyzer 0.1.4 pretrained.pt)"
     offline = True
     sample_rate = 16000
+    #: :meth:`embed_many` runs the partial utterances of several clips as one batch
+    batches = True
 
     @cached_property
     def _encoder(self) -> Any:
@@ -38,13 +41,42 @@ class ResemblyzerBackend(MetricBackend):
             raise MissingDependencyError("resemblyzer", install="pip install --no-deps resemblyzer==0.1.4") from None
         return VoiceEncoder(device="cpu", verbose=False)
 
-    def embed(self, audio: np.ndarray) -> np.ndarray:
+    def _prepared(self, audio: np.ndarray) -> np.ndarray:
         from resemblyzer import preprocess_wav
 
         wav = preprocess_wav(np.asarray(audio, dtype=np.float32), source_sr=self.sample_rate)
         if len(wav) < self.sample_rate * 0.2:  # VAD trimmed (nearly) everything: keep the raw clip
             wav = np.asarray(audio, dtype=np.float32)
-        return self._encoder.embed_utterance(wav)
+        return wav
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        return self._encoder.embed_utterance(self._prepared(audio))
+
+    def embed_many(self, audios: list[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`embed` of each clip, their partial utterances (1.6 s windows, resemblyzer's ``embed_utterance``
+        defaults: rate 1.3, coverage 0.75) run through the encoder as one batch. Equal to one by one within
+        float32 rounding (1e-7: a batch takes other matrix kernels)."""
+        import torch
+        from resemblyzer import audio as rz_audio
+
+        enc = self._encoder
+        mels, owner = [], []
+        for i, x in enumerate(audios):
+            wav = self._prepared(x)
+            wav_slices, mel_slices = enc.compute_partial_slices(len(wav), 1.3, 0.75)
+            if wav_slices[-1].stop >= len(wav):
+                wav = np.pad(wav, (0, wav_slices[-1].stop - len(wav)), "constant")
+            mel = rz_audio.wav_to_mel_spectrogram(wav)
+            mels += [mel[s] for s in mel_slices]
+            owner += [i] * len(mel_slices)
+        with torch.no_grad():
+            partials = enc(torch.from_numpy(np.array(mels)).to(enc.device)).cpu().numpy()
+        who = np.asarray(owner)
+        out = []
+        for i in range(len(audios)):
+            raw = partials[who == i].mean(axis=0)
+            out.append(raw / np.linalg.norm(raw, 2))
+        return out
 
     def unload(self) -> None:
         self.__dict__.pop("_encoder", None)
@@ -110,11 +142,27 @@ class WavLMSVBackend(MetricBackend):
 class EmbeddingSimilarity(MetricFamily):
     """A family whose one metric is the cosine of the backend's embeddings of the dub and of the voice."""
 
+    def prefetch(self, items: Sequence[ScoreItem], names: Sequence[str]) -> None:
+        """The dub and voice embeddings of every ready item in one batch, where the backend batches."""
+        b = self.backend
+        if not getattr(b, "batches", False):
+            return
+        ready = self.ready_items(items, names)
+        if len(ready) < 2:
+            return
+        sr = int(b.sample_rate or 16000)
+        embs = b.embed_many([x for it in ready for x in (it.audio(sr), it.voice(sr))])  # type: ignore[attr-defined]
+        for k, it in enumerate(ready):
+            self.keep((it.id, "audio"), embs[2 * k])
+            self.keep((it.id, "voice"), embs[2 * k + 1])
+
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
         b = self.backend
         sr = int(b.sample_rate or 16000)
-        value = cosine(b.embed(item.audio(sr)), b.embed(item.voice(sr)))  # type: ignore[attr-defined]
-        return {self.metric_names[0]: value}
+        dub, voice = self.kept((item.id, "audio")), self.kept((item.id, "voice"))
+        if dub is None or voice is None:
+            dub, voice = b.embed(item.audio(sr)), b.embed(item.voice(sr))  # type: ignore[attr-defined]
+        return {self.metric_names[0]: cosine(dub, voice)}
 
 
 class SpeakerMetrics(EmbeddingSimilarity):

@@ -13,6 +13,7 @@ and their values record that model. ``semantic=sbert`` (the offline default) alw
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,11 @@ class SentenceEmbedder:
         emb = self._st.encode([a, b], normalize_embeddings=True, convert_to_numpy=True)
         return float(np.dot(emb[0], emb[1]))
 
+    def cosine_many(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """:meth:`cosine` of each pair, every sentence encoded in one call (equal within float32 rounding)."""
+        emb = self._st.encode([s for p in pairs for s in p], normalize_embeddings=True, convert_to_numpy=True)
+        return [float(np.dot(emb[2 * k], emb[2 * k + 1])) for k in range(len(pairs))]
+
     def unload(self) -> None:
         self.__dict__.pop("_st", None)
 
@@ -186,6 +192,25 @@ class TranscriptMetrics(MetricFamily):
             return f"{self.backend_name} does not transcribe {lang!r}; use the transcript backend faster-whisper"
         return None
 
+    def prefetch(self, items: Sequence[ScoreItem], names: Sequence[str]) -> None:
+        """For ``semantic_sim`` by transcript: transcribe each ready item (the recogniser takes one clip at a
+        time), then embed every transcript and target text in one batch of the sentence encoder."""
+        if "semantic_sim" not in names:
+            return
+        ready = [it for it in self.ready_items(items, ["semantic_sim"]) if self._uses_asr(it, "semantic_sim")]
+        if len(ready) < 2:
+            return
+        asr = self.backend.asr  # type: ignore[attr-defined]
+        heard = []
+        for it in ready:
+            hyp = asr.transcribe(it.speech(asr.sample_rate), it.lang or "en")
+            self.keep((it.id, "transcript"), hyp)
+            if hyp:
+                heard.append((it, hyp))
+        sims = self.embedder.cosine_many([(hyp, it.text or "") for it, hyp in heard]) if heard else []
+        for (it, _), sim in zip(heard, sims, strict=True):
+            self.keep((it.id, "semantic"), sim)
+
     def compute(self, item: ScoreItem, names: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if "semantic_sim" in names and not self._uses_asr(item, "semantic_sim"):
@@ -197,8 +222,9 @@ class TranscriptMetrics(MetricFamily):
             return out
         asr = self.backend.asr  # type: ignore[attr-defined]
         lang = item.lang or "en"
-        speech = item.speech(asr.sample_rate)
-        hyp = asr.transcribe(speech, lang)
+        hyp = self.kept((item.id, "transcript"))
+        if hyp is None:
+            hyp = asr.transcribe(item.speech(asr.sample_rate), lang)
         details: dict[str, Any] = {"transcript": hyp, "transcribed": "speech" if item.speech_src else "audio"}
         if self._short(item):
             details["short_line"] = True
@@ -209,7 +235,8 @@ class TranscriptMetrics(MetricFamily):
                 raise ConfigError(f"item {item.id}: {exc}") from None
             out["wer"], out["cer"] = (wer, details), (cer, details)
         if "semantic_sim" in asr_names:
-            value = self.embedder.cosine(hyp, item.text or "") if hyp else 0.0
+            kept = self.kept((item.id, "semantic"))
+            value = kept if kept is not None else self.embedder.cosine(hyp, item.text or "") if hyp else 0.0
             if self.semantic == "speechbertscore":  # the text-only fallback: record the model that produced it
                 out["semantic_sim"] = MetricValue(
                     name="semantic_sim",
