@@ -98,3 +98,29 @@ def test_training_learns_and_relevance_ranks_signal_modality_first(head: str) ->
     a, v, t = rel["relevance"].mean(axis=0)
     assert a > v and a > t
     assert rel["ablation"][:, 0].mean() > 3 * rel["ablation"][:, 1].mean()
+
+
+def test_relevance_is_the_papers_weighted_form_not_the_mean() -> None:
+    """Eq. 8 of Attentive AV-FusionNet: alpha*norm(ablation) + beta*(1 - norm(change)), alpha > beta. Here the two
+    forms rank differently: A has the largest ablation but fusion moved it most; V is almost as needed and kept."""
+    from evaluator.dubscore.relevance import RELEVANCE_ALPHA, RELEVANCE_BETA, combine_relevance
+
+    abl, change = np.array([[0.6, 0.5, 0.0]]), np.array([[1.0, 0.0, 0.5]])
+    on = np.ones((1, 3), bool)
+    rel = combine_relevance(abl, change, on)[0]
+    assert RELEVANCE_ALPHA > RELEVANCE_BETA
+    assert rel.argmax() == 1  # V; the old 0.5*norm(ablation) + 0.5*norm(change) put A first (1.0 vs 0.42)
+    assert rel == pytest.approx([RELEVANCE_ALPHA, RELEVANCE_ALPHA * 5 / 6 + RELEVANCE_BETA, RELEVANCE_BETA * 0.5])
+    # an inactive modality gets nothing and does not enter the normalisation
+    rel2 = combine_relevance(np.array([[0.6, 0.5, 9.0]]), np.array([[1.0, 0.0, 9.0]]), np.array([[True, True, False]]))
+    assert rel2[0].tolist() == pytest.approx([RELEVANCE_ALPHA, RELEVANCE_BETA, 0.0])
+    with pytest.raises(Exception, match="alpha > beta"):
+        combine_relevance(abl, change, on, alpha=0.3, beta=0.7)
+
+
+def test_modality_relevance_of_a_network_uses_the_papers_form() -> None:
+    from evaluator.dubscore.relevance import combine_relevance
+
+    net = build_network("avfusion", DIMS, MOD, hidden=16)
+    rel = modality_relevance(net, *_batch(b=7))
+    assert np.allclose(rel["relevance"], combine_relevance(rel["ablation"], rel["change"], rel["active"]))
