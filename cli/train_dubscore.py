@@ -62,6 +62,9 @@ def _num(v: float | None) -> str:
     help="Stage human: clips with an empty mos train on their proxy MOS; CV scores rated ones.",
 )
 @click.option("--cues", default="", help="Comma-separated cue names to use (default: all of the profile's).")
+@click.option("--metric-cues", is_flag=True,
+              help="Also feed the metric suite's values to the network (audio_metrics, text_metrics); off: "
+                   "encoder cues only, as the paper (stage-1 labels are computed from the metrics).")  # fmt: skip
 @click.option("--finetune-encoders", is_flag=True,
               help="Train LoRA adapters of the paper transformer encoders jointly with the fusion head.")  # fmt: skip
 @click.option("--lora-rank", default=8, show_default=True)
@@ -76,7 +79,7 @@ def dubscore(
     encoder_models: tuple[str, ...], proxy_weights: Path | None, feature_cache: Path | None, epochs: int, lr: float,
     hidden: int, loss_lambda: float, batch_size: int, dropout: float, weight_decay: float, pca_dims: int,
     val_fraction: float, patience: int, ensemble: int | None, mc_samples: int, coverage: float,
-    quantile_dims: int, rank_weight: float, rehearse: bool, cues: str,
+    quantile_dims: int, rank_weight: float, rehearse: bool, cues: str, metric_cues: bool,
     finetune_encoders: bool, lora_rank: int, no_ablation: bool, seed: int, out: Path, as_json: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Train DubScore on DATA: CV report (PCC, SRCC, MSE per fold), ablation, PICP@90%, checkpoint in OUT."""
@@ -115,7 +118,7 @@ def dubscore(
                                 run_ablation=not no_ablation, progress=progress,
                                 cues=[c.strip() for c in cues.split(",") if c.strip()] or None,
                                 finetune_encoders=finetune_encoders, lora_rank=lora_rank,
-                                rehearse=rehearse)  # fmt: skip
+                                rehearse=rehearse, metric_cues=metric_cues)  # fmt: skip
     finally:
         for b in bars.values():
             b.close()

@@ -20,9 +20,12 @@ face_motion    V    mouth-opening statistics of the largest face (mean, std, mea
 scene          V    the 24 scene statistics of :mod:`evaluator.encoders.scene_visual`
 script         T    MiniLM-L6 sentence embedding of the target text (384)
 transcript     T    MiniLM-L6 embedding of the ASR transcript (384) + cosine to the script (1)
-audio_metrics  A    spk_sim, emo_sim, mcd, log_f0_rmse, DNSMOS x4 from the metric suite (8)
-text_metrics   T    wer, cer, semantic_sim from the metric suite (3)
+audio_metrics  A    spk_sim, emo_sim, mcd, log_f0_rmse, DNSMOS x4 from the metric suite (8), opt-in
+text_metrics   T    wer, cer, semantic_sim from the metric suite (3), opt-in
 =============  ===  ==========================================================================
+
+The two metric cues are not in the offline profile: they join it with ``metric_cues``
+(``--metric-cues``), since in stage 1 the proxy label is computed from these same metrics.
 
 Clips without the input a cue needs (no video, no text) get a zero vector and a ``present`` flag of
 0; the network treats such a modality as masked.

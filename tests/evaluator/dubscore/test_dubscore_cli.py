@@ -31,7 +31,7 @@ def corpus(tmp_path_factory, espeak):
     return root
 
 
-@pytest.mark.slow  # DubScore training runs (130 s on 2 busy cores: the audio_metrics cue runs every metric)
+@pytest.mark.slow  # DubScore training runs
 def test_train_score_with_model(corpus) -> None:
     runner = CliRunner()
     cache, out = corpus / "cache", corpus / "run"
@@ -43,7 +43,7 @@ def test_train_score_with_model(corpus) -> None:
     assert report["clips"] == 8 and len(report["folds"]) == 2 and report["modalities"] == ["A"]
     assert set(report["overall"]) >= {"pcc", "srcc", "mse"} and 0 <= report["intervals"]["picp"] <= 1
     assert (out / "dubscore.pt").is_file() and (out / "report.json").is_file()
-    assert set(report["encoder_ids"]) == {"voice", "prosody", "quality", "audio_metrics"}
+    assert set(report["encoder_ids"]) == {"voice", "prosody", "quality"}  # no metric cues unless --metric-cues
     # a second run reads every cue from the cache (same clips, same encoders)
     res2 = runner.invoke(main, [*args[:-3], "-o", str(corpus / "run2"), "--json", "--no-ablation"])
     assert res2.exit_code == 0, res2.output
