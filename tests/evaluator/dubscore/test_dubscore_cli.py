@@ -89,10 +89,19 @@ def test_ratings_import_and_next(corpus, scores, tmp_path) -> None:
     assert rel["clips"] == 4 and rel["raters"] == 3 and rel["icc1"] > 0.5 and rel["icc2"] is not None
     assert "mos" in (tmp_path / "out" / "clips.csv").read_text().splitlines()[0]
     nxt = runner.invoke(main, ["ratings", "next", "--scores", str(scores), "--ratings", str(tmp_path / "ratings.csv"),
-                               "--budget", "2", "--json"])  # fmt: skip
+                               "--budget", "8", "--json"])  # fmt: skip
     assert nxt.exit_code == 0, nxt.output
-    picked = json.loads(nxt.output)["next"]
-    assert len(picked) == 2 and not set(picked) & {"c0", "c1", "c2", "c3"}
+    out = json.loads(nxt.output)
+    picked = out["next"]  # 4 of a budget of 8 rated: stage 2 (to 66%, 5 clips); too few rated for the bootstrap
+    assert (out["stage"], out["stage_target"], out["rated"], out["method"]) == (2, 5, 4, "k-center")
+    assert len(picked) == 1 and not set(picked) & {"c0", "c1", "c2", "c3"}
+    fresh = runner.invoke(main, ["ratings", "next", "--scores", str(scores), "--budget", "8", "--json"])
+    assert fresh.exit_code == 0, fresh.output
+    first = json.loads(fresh.output)  # nothing rated: stage 1, k-center to 33% of the budget
+    assert (first["stage"], first["stage_target"], len(first["next"])) == (1, 3, 3)
+    spent = runner.invoke(main, ["ratings", "next", "--scores", str(scores), "--ratings", str(tmp_path / "ratings.csv"),
+                                 "--budget", "4"])  # fmt: skip
+    assert spent.exit_code == 0 and spent.stdout == "" and "budget of 4 is spent" in spent.stderr
 
 
 @pytest.mark.slow  # DubScore training runs
