@@ -57,8 +57,9 @@ def combine_relevance(
     if not (alpha > beta >= 0):
         raise ConfigError(f"relevance weights need alpha > beta >= 0, got alpha={alpha}, beta={beta}", param="alpha")
     active = np.asarray(active, bool)
-    combined = alpha * _minmax(ablation, active) + beta * (1.0 - _minmax(change, active))
-    return combined * active
+    abl, chg = np.asarray(ablation, np.float64), np.asarray(change, np.float64)
+    combined = alpha * _minmax(abl, active) + beta * (1.0 - _minmax(chg, active))
+    return np.clip(combined, 0.0, alpha + beta) * active
 
 
 @torch.no_grad()

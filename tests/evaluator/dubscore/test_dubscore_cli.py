@@ -232,3 +232,22 @@ def test_stage_two_rehearsal_trains_on_proxy_labels_of_unrated_clips_and_scores_
     bad3 = runner.invoke(main, [*base, "--data", str(corpus / "rh_broken.csv"), "--stage", "human", "--rehearse",
                                 "-o", str(tmp_path / "b3")])  # fmt: skip
     assert bad3.exit_code == 2 and "line 4: mos='x' is not a number" in bad3.output
+
+
+def test_train_preset_paper_sets_the_papers_recipe_and_flags_override_it(corpus) -> None:
+    runner = CliRunner()
+    out = corpus / "paper_preset"
+    res = runner.invoke(main, ["train", "dubscore", "--data", str(corpus / "clips.csv"), "--stage", "human",
+                               "--preset", "paper", "--epochs", "2", "--folds", "2", "--cues", "prosody",
+                               "--modalities", "A", "--mc-samples", "0", "--no-ablation",
+                               "--feature-cache", str(corpus / "cache"), "-o", str(out), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    c = json.loads(res.output.strip().splitlines()[-1])["config"]
+    assert (c["optimizer"], c["lr"], c["batch_size"], c["dropout"], c["hidden"], c["projection"]) == (
+        "adam", 1e-4, 64, 0.2, 256, "lora")  # fmt: skip
+    assert (c["epochs"], c["folds"]) == (2, 2)  # given on top of the preset
+    from evaluator.dubscore.checkpoint import load_checkpoint
+    from evaluator.dubscore.network import LoRAProjection
+
+    ck = load_checkpoint(out / "dubscore.pt")  # the LoRA projections come back from the checkpoint
+    assert isinstance(ck.model.proj["prosody"].proj[1], LoRAProjection)
