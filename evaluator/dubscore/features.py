@@ -40,6 +40,7 @@ for _name, _target in {
     "expression": "evaluator.dubscore.cues:ExpressionCue",
     "face_motion": "evaluator.dubscore.cues:FaceMotionCue",
     "scene": "evaluator.dubscore.cues:SceneCue",
+    "vmaf": "evaluator.dubscore.cues:VMAFCue",
     "script": "evaluator.dubscore.cues:ScriptCue",
     "transcript": "evaluator.dubscore.cues:TranscriptCue",
     "audio_metrics": "evaluator.dubscore.cues:AudioMetricsCue",
@@ -61,7 +62,7 @@ PROFILES: dict[str, tuple[str, ...]] = {
 }
 CUE_MODALITY = {
     "voice": "A", "prosody": "A", "quality": "A", "wav2vec2": "A", "ecapa": "A", "emotion2vec": "A",
-    "expression": "V", "face_motion": "V", "scene": "V", "timesformer": "V", "face_expression": "V",
+    "expression": "V", "face_motion": "V", "scene": "V", "vmaf": "V", "timesformer": "V", "face_expression": "V",
     "script": "T", "transcript": "T", "sbert_script": "T", "sbert_transcript": "T", "audio_metrics": "A",
     "text_metrics": "T",
 }  # fmt: skip
@@ -139,8 +140,9 @@ class FeatureCache:
         for kind in (*cue.inputs, *cue.optional_inputs):
             if kind in ("text",):
                 h.update(f"text={item.text or ''}\n".encode())
-            elif kind in ("audio", "reference", "voice", "video"):
-                src = item.video if kind == "video" else item.sources[kind]
+            elif kind in ("audio", "reference", "voice", "video", "reference_video"):
+                videos = {"video": item.video, "reference_video": item.reference_video}
+                src = videos[kind] if kind in videos else item.sources[kind]
                 if src is None:
                     h.update(f"{kind}=none\n".encode())
                 elif src.array is not None:
