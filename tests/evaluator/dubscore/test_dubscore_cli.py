@@ -173,15 +173,19 @@ def test_train_refuses_bad_option_values(tmp_path, option, value, message) -> No
 
 
 def test_train_option_defaults_are_trainconfig_defaults() -> None:
+    """An option either defaults to None (not given: TrainConfig's value, or the --preset's) or to TrainConfig's."""
     from cli.train_dubscore import dubscore
+    from evaluator.dubscore.config import preset_config
     from evaluator.dubscore.training import TrainConfig
 
-    defaults = {p.name: p.default for p in dubscore.params}
+    defaults = dubscore.make_context("dubscore", ["--data", "clips.csv"]).params  # what the command receives
     want = TrainConfig()
-    for name in ("epochs", "lr", "hidden", "loss_lambda", "batch_size", "dropout", "weight_decay", "pca_dims",
-                 "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed", "quantile_dims",
-                 "rank_weight"):  # fmt: skip
-        assert defaults[name] == getattr(want, name), name
+    names = ("epochs", "lr", "hidden", "loss_lambda", "batch_size", "dropout", "weight_decay", "pca_dims",
+             "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed", "quantile_dims", "rank_weight",
+             "projection", "proj_rank", "optimizer")  # fmt: skip
+    for name in names:
+        assert defaults[name] is None or defaults[name] == getattr(want, name), name
+    assert preset_config(None, **{n: defaults[n] for n in names}) == want
     assert defaults["ensemble"] is None and want.ensemble == 1  # None: 1, or the --init checkpoint's members
 
 
