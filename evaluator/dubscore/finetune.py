@@ -138,7 +138,9 @@ def finetune_end_to_end(
     target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
     params = [p for c in adapt for p in c.module.parameters() if p.requires_grad]
     params += [p for m in members for p in m.parameters()]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = [p for p in params if p.requires_grad]  # a LoRA cue projection's base weights stay frozen
+    optim = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    opt = optim(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(items)
     for epoch in range(epochs if epochs is not None else cfg.epochs):
