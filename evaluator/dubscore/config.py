@@ -30,7 +30,7 @@ HEAD_PROJECTION = {"dubscore": "adapter", "avfusion": "gelu"}
 class TrainConfig:
     head: str = "dubscore"
     modalities: tuple[str, ...] = ("A", "V", "T")
-    hidden: int | None = None  # None: the head's width (network.HEAD_WIDTH: dubscore 64, avfusion 512)
+    hidden: int | None = None  # None: the head's width (HEAD_WIDTH: dubscore 64, avfusion 512)
     layers: int = 3
     heads: int = 4
     dropout: float = 0.1
@@ -50,7 +50,7 @@ class TrainConfig:
     ensemble: int = 1  # members (different seeds) averaged by ``fit_ensemble``/``predict_ensemble``
     quantile_dims: int = 0  # >0: cues of at most this many features are quantile-normalised (network.py)
     rank_weight: float = 0.0  # >0: adds this times the pairwise ranking loss (losses.ranking_loss)
-    projection: str | None = None  # cue projection (network.PROJECTIONS); None: the head's (network.HEAD_PROJECTION)
+    projection: str | None = None  # cue projection (PROJECTIONS); None: the head's (HEAD_PROJECTION)
     proj_rank: int = 8  # rank of the LoRA adapter of a ``lora`` projection
     optimizer: str = "adamw"  # adamw (weight decay decoupled) or adam (the DubScore paper's; weight decay as L2)
 
