@@ -343,7 +343,7 @@ def write_results(args, n, names, budget, noise_sd, res, single, abl, seconds) -
             else "; no metric cues (the network sees encoder cues only)."
         ),
         f"- label budget for the proxy: {budget} clips ({args.budget:.0%}); stages at 33/66/100%; {s} seeds.",
-        f"- commands: `.venv/bin/python benchmarks/dubscore_corpus.py --out {args.corpus} --variants 16`, then",
+        f"- commands: `.venv/bin/python benchmarks/dubscore_corpus.py --out {args.corpus} --variants {n // 16}`, then",
         "  `benchmarks/dubscore_extract.py` (two workers `--part 0/2 --threads 1` and `--part 1/2 --threads 1`,",
         "  then one run without `--part` to assemble), then",
         f"  `.venv/bin/python benchmarks/dubscore_synthetic.py --corpus {args.corpus} --seeds {s} --jobs {args.jobs}"
