@@ -118,8 +118,9 @@ def ms(vals: list[float]) -> str:
     return f"{np.mean(vals):.3f} ± {np.std(vals):.3f}"
 
 
-def load_study(corpus: Path, scores: str) -> dict:
-    """The cached study inputs: cue table (with the metric cues), metric matrix, hidden quality, conditions."""
+def load_study(corpus: Path, scores: str, metric_cues: bool = False) -> dict:
+    """The cached study inputs: cue table (with the metric cues when ``metric_cues``), metric matrix, hidden
+    quality, conditions."""
     import zlib
 
     from evaluator.dubscore.cues import AudioMetricsCue, TextMetricsCue
@@ -134,7 +135,7 @@ def load_study(corpus: Path, scores: str) -> dict:
         truth = {r["id"]: r for r in csv.DictReader(fh)}
     ids = [i for i in table.ids if i in rows and i in truth]
     table = table.subset([table.ids.index(i) for i in ids])
-    for cue in (AudioMetricsCue(), TextMetricsCue()):  # the metric cues, from the rows already computed
+    for cue in (AudioMetricsCue(), TextMetricsCue()) if metric_cues else ():  # from the rows already computed
         vals = np.nan_to_num(metric_matrix([rows[i] for i in ids], cue.metric_names), nan=0.0).astype(np.float32)
         table.cues[cue.name], table.present[cue.name] = vals, np.ones(len(ids), bool)
         table.encoder_ids[cue.name], table.modality[cue.name] = cue.encoder_id, cue.modality
@@ -261,10 +262,11 @@ def main() -> None:
                     help="clips stage 1 and the rehearsal train on: all, or the training folds' only")  # fmt: skip
     ap.add_argument("--ablation-seeds", type=int, default=None, help="run the modality ablation on the first K seeds")
     ap.add_argument("--budget", type=float, default=0.3, help="label budget as a fraction of the clips")
+    ap.add_argument("--metric-cues", action="store_true", help="also feed the metric values to the network as cues")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("dubscore_synthetic_results.md"))
     args = ap.parse_args()
     t_start = time.perf_counter()
-    _STUDY.update(load_study(args.corpus, args.scores))
+    _STUDY.update(load_study(args.corpus, args.scores, args.metric_cues))
     n, names = len(_STUDY["q"]), _STUDY["names"]
     budget = int(round(args.budget * n))
     noise_sd, icc_hit = calibrate_noise(_STUDY["q"])
@@ -334,13 +336,19 @@ def write_results(args, n, names, budget, noise_sd, res, single, abl, seconds) -
         "  rounded to 1-5; noise chosen so that single-rater ICC(1) is about 0.6.",
         f"- metrics (offline suite, `dubkit score` rows): {', '.join(names)} (av_sync left out: the picture is a still",
         "  photo, and it costs ~5 s a clip here). DubScore cues: the offline profile (A: resemblyzer, prosody,",
-        "  DNSMOS; V: fer expression, mouth/face motion, scene statistics; T: MiniLM of script and ASR transcript).",
+        "  DNSMOS; V: fer expression, mouth/face motion, scene statistics; T: MiniLM of script and ASR transcript)"
+        + (
+            ", plus the metric values as cues (`--metric-cues`: audio_metrics, text_metrics)."
+            if args.metric_cues
+            else "; no metric cues (the network sees encoder cues only)."
+        ),
         f"- label budget for the proxy: {budget} clips ({args.budget:.0%}); stages at 33/66/100%; {s} seeds.",
-        f"- commands: `.venv/bin/python benchmarks/dubscore_corpus.py --out {args.corpus} --variants 16`, then",
+        f"- commands: `.venv/bin/python benchmarks/dubscore_corpus.py --out {args.corpus} --variants {n // 16}`, then",
         "  `benchmarks/dubscore_extract.py` (two workers `--part 0/2 --threads 1` and `--part 1/2 --threads 1`,",
         "  then one run without `--part` to assemble), then",
         f"  `.venv/bin/python benchmarks/dubscore_synthetic.py --corpus {args.corpus} --seeds {s} --jobs {args.jobs}"
-        f" --ablation-seeds {n_abl_arg(args)} --stage2-epochs {args.stage2_epochs} --pool {args.pool}`"
+        f" --ablation-seeds {n_abl_arg(args)} --stage2-epochs {args.stage2_epochs} --pool {args.pool}"
+        f"{' --metric-cues' if args.metric_cues else ''}`"
         f" ({seconds / 60:.1f} min).",
         "",
         "## Simulated rater reliability",

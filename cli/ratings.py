@@ -92,21 +92,36 @@ def import_(ratings_csv: tuple[Path, ...], clips: Path | None, scores: Path | No
 @click.option(
     "--ratings", "ratings_csv", multiple=True, type=click.Path(path_type=Path), help="Ratings so far (repeatable)."
 )
-@click.option("--budget", required=True, type=click.IntRange(1), help="How many clips to propose.")
+@click.option("--budget", required=True, type=click.IntRange(1), help="Clips to have rated in all (every stage).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def next_(scores: Path, ratings_csv: tuple[Path, ...], budget: int, seed: int, as_json: bool) -> None:
-    """Propose BUDGET clips to rate next: bootstrap uncertainty of the proxy, filtered for diversity."""
+def next_(scores: Path, ratings_csv: tuple[Path, ...], budget: int, seed: int, as_json: bool, quiet: bool) -> None:
+    """Print the clips to rate next, in the paper's three stages of a label BUDGET: a diverse set (k-center on clip
+    length, background level and speaker identity) up to 33% of it, then the clips the proxy is least sure of,
+    kept diverse, up to 66% and 100%. Run it again after each batch of ratings is imported."""
+    from cli.progress import progress_bar
     from evaluator.dubscore.ratings import Ratings
-    from evaluator.dubscore.ratings_io import propose_from_scores
+    from evaluator.dubscore.ratings_io import next_from_scores, read_score_rows
 
     mos = Ratings.read(*ratings_csv).mos() if ratings_csv else {}
-    picked = propose_from_scores(scores, mos, budget, seed=seed)
+    n = len(read_score_rows(scores))
+    with progress_bar(n, "reading clips", "clip", not (quiet or as_json)) as bar:
+        result = next_from_scores(scores, mos, budget, seed=seed, progress=lambda i: bar.update(i - bar.n))
     if as_json:
-        click.echo(json.dumps({"next": picked, "rated": len(mos)}))
+        click.echo(json.dumps(result.to_dict()))
         return
-    for cid in picked:
+    if result.stage is None:
+        click.echo(f"the budget of {budget} is spent: {result.rated} clips rated", err=True)
+        return
+    if not quiet:
+        click.echo(
+            f"stage {result.stage} of 3 ({result.method}): {len(result.ids)} clips, to {result.target} rated "
+            f"of a budget of {budget}",
+            err=True,
+        )
+    for cid in result.ids:
         click.echo(cid)
 
 

@@ -47,7 +47,12 @@ def spec_table(specs: dict[str, dict[str, Any]]) -> str:
 @click.option("--text", help="Target text of the clip (wer, cer, semantic_sim).")
 @click.option("--script", type=click.Path(path_type=Path), help="SRT/VTT/ASS script: also score each cue as a line.")
 @click.option("--lang", help="Language of the speech (default: the project's, else en).")
-@click.option("--metrics", "metrics", help="Comma-separated metric names or globs (default: the offline suite).")
+@click.option(
+    "--metrics",
+    "metrics",
+    help="Comma-separated metric names, globs, or a set (dubscore-paper: the DubScore paper's proxy metrics) "
+    "(default: the offline suite).",
+)
 @click.option(
     "--profile",
     type=click.Choice(["offline", "paper", "auto"]),

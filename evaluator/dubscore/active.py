@@ -1,15 +1,18 @@
 """Active learning of the proxy weights: which clips to have rated next.
 
-In three stages (33%, 66%, 100% of the label budget by default). The first stage has no ratings to
-be uncertain about, so it picks a diverse set (greedy k-center on the condition features: length,
-speaker, noise level, the normalised metrics). Later stages refit the proxy on bootstrap resamples
-of the rated clips and take unrated clips in order of the spread of their bootstrap proxies
-(uncertainty), filtered for diversity: a clip closer than the ``min_distance_pct`` percentile of the
-pairwise condition distances to a clip already rated or picked is passed over (used only if too few
-remain). Passing over near-duplicates, rather than choosing the farthest of the uncertain clips,
-keeps the uncertainty order: on the synthetic study's development seeds (100-139) a farthest-first
-filter over the 3n most uncertain clips tied with random sampling (21 of 40 seeds), this filter beat
-it (29 of 40, paired Wilcoxon p = 0.001). The random-sampling baseline draws the same budget uniformly.
+In the DubScore paper's three stages, by the share of the label budget rated so far: up to 33% a diverse
+set (greedy k-center on the condition features: clip length, background level, speaker identity;
+:mod:`evaluator.dubscore.diversity`), then up to 66% and up to 100% by uncertainty with diversity: the
+proxy is refitted on bootstrap resamples of the rated clips and unrated clips are taken in order of the
+spread of their bootstrap proxies (uncertainty), filtered for diversity: a clip closer than the
+``min_distance_pct`` percentile of the pairwise condition distances to a clip already rated or picked is
+passed over (used only if too few remain). :func:`next_batch` is one stage's batch from the state of the
+ratings (what ``dubkit ratings next`` prints); :func:`run_active_learning` runs every stage with a rater
+callback (the synthetic study). The greedy k-center starts from a seeded random clip when nothing is rated.
+Passing over near-duplicates, rather than choosing the farthest of the uncertain clips, keeps the
+uncertainty order: on the synthetic study's development seeds (100-139) a farthest-first filter over the
+3n most uncertain clips tied with random sampling (21 of 40 seeds), this filter beat it (29 of 40, paired
+Wilcoxon p = 0.001). The random-sampling baseline draws the same budget uniformly.
 """
 
 from __future__ import annotations
@@ -23,22 +26,29 @@ import numpy as np
 from evaluator.dubscore.proxy import Normaliser, ProxyWeights, bootstrap_proxies
 from evaluator.metrics.presets import anchors
 
+#: the shares of the label budget at which the stages end (k-center; uncertainty with diversity; the same again)
 STAGES = (0.33, 0.66, 1.0)
+#: fewest rated clips the bootstrap uncertainty is computed from (fewer: diversity alone)
+MIN_RATED_FOR_UNCERTAINTY = 5
 
 
-def k_center(cond: np.ndarray, chosen: Sequence[int], candidates: Sequence[int], k: int) -> list[int]:
-    """Greedy k-center: ``k`` of ``candidates``, each the farthest from the chosen ones so far."""
+def k_center(cond: np.ndarray, chosen: Sequence[int], candidates: Sequence[int], k: int, *, seed: int = 0) -> list[int]:
+    """Greedy k-center: ``k`` of ``candidates``, each the farthest from the chosen ones so far; with nothing chosen
+    the first is a random candidate drawn with ``seed``."""
     cand = list(candidates)
     if not cand or k <= 0:
         return []
     x = (cond - cond.mean(0)) / (cond.std(0) + 1e-9)
+    picked: list[int] = []
     if chosen:
         dist = np.min(np.linalg.norm(x[cand][:, None] - x[list(chosen)][None], axis=-1), axis=1)
     else:
-        dist = np.linalg.norm(x[cand] - x.mean(0), axis=1) * 0 + np.inf
-    picked: list[int] = []
-    for _ in range(min(k, len(cand))):
-        j = int(np.argmax(dist)) if np.isfinite(dist).any() else 0
+        first = int(np.random.default_rng(seed).integers(len(cand)))
+        picked.append(cand[first])
+        dist = np.linalg.norm(x[cand] - x[cand[first]], axis=1)
+        dist[first] = -1.0
+    while len(picked) < min(k, len(cand)):
+        j = int(np.argmax(dist))
         picked.append(cand[j])
         dist = np.minimum(dist, np.linalg.norm(x[cand] - x[cand[j]], axis=1))
         dist[j] = -1.0
@@ -89,10 +99,10 @@ def propose(
     normaliser: Normaliser | None = None,
 ) -> list[int]:
     """Indices of ``n`` unrated clips to rate next (uncertainty filtered for diversity; diversity alone
-    while fewer than 5 clips are rated)."""
+    while fewer than :data:`MIN_RATED_FOR_UNCERTAINTY` clips are rated)."""
     unrated = [i for i in range(len(x)) if i not in rated]
-    if len(rated) < 5:
-        return k_center(cond, list(rated), unrated, n)
+    if len(rated) < MIN_RATED_FOR_UNCERTAINTY:
+        return k_center(cond, list(rated), unrated, n, seed=seed)
     idx = np.array(sorted(rated))
     y = np.array([rated[i] for i in idx])
     norm = normaliser or Normaliser.fit(x, names)
@@ -100,6 +110,56 @@ def propose(
     u = uncertainty(x[unrated], boots)
     ordered = [unrated[j] for j in np.argsort(-u, kind="stable")]
     return diverse_in_order(cond, list(rated), ordered, n, min_distance_pct)
+
+
+@dataclass
+class Batch:
+    """One stage's next clips: their indices, the stage (1-based; None once the budget is spent), the number of
+    rated clips the stage ends at, and how they were chosen."""
+
+    picks: list[int]
+    stage: int | None
+    target: int
+    method: str
+
+
+def stage_of(n_rated: int, budget: int, stages: Sequence[float] = STAGES) -> tuple[int, int] | None:
+    """(stage index from 0, rated clips at its end) for the next batch; None when ``budget`` clips are rated.
+
+    >>> stage_of(0, 50), stage_of(17, 50), stage_of(40, 50), stage_of(50, 50)
+    ((0, 16), (1, 33), (2, 50), None)
+    """
+    for i, frac in enumerate(stages):
+        target = int(round(frac * budget))
+        if n_rated < target:
+            return i, target
+    return None
+
+
+def next_batch(
+    x: np.ndarray,
+    cond: np.ndarray,
+    names: Sequence[str],
+    rated: dict[int, float],
+    budget: int,
+    *,
+    stages: Sequence[float] = STAGES,
+    n_boot: int = 30,
+    seed: int = 0,
+    normaliser: Normaliser | None = None,
+) -> Batch:
+    """The clips to rate next given the ``rated`` ones: the rest of the current stage (k-center in the first,
+    uncertainty with diversity after it)."""
+    st = stage_of(len(rated), budget, stages)
+    if st is None:
+        return Batch([], None, budget, "budget spent")
+    i, target = st
+    need = min(target - len(rated), len(x) - len(rated))
+    unrated = [j for j in range(len(x)) if j not in rated]
+    if i == 0 or len(rated) < MIN_RATED_FOR_UNCERTAINTY:
+        return Batch(k_center(cond, list(rated), unrated, need, seed=seed), i + 1, target, "k-center")
+    picks = propose(x, cond, names, rated, need, n_boot=n_boot, seed=seed, normaliser=normaliser)
+    return Batch(picks, i + 1, target, "uncertainty + diversity")
 
 
 @dataclass
@@ -137,8 +197,8 @@ def run_active_learning(
             pool = np.array([i for i in range(len(x)) if i not in rated])
             pick = rng.choice(pool, size=need, replace=False).tolist()
         else:
-            pick = propose(x, cond, names, rated, need, n_boot=n_boot, seed=int(rng.integers(1 << 30)),
-                           normaliser=norm)  # fmt: skip
+            pick = next_batch(x, cond, names, rated, budget, stages=stages, n_boot=n_boot,
+                              seed=int(rng.integers(1 << 30)), normaliser=norm).picks  # fmt: skip
         for i, v in zip(pick, rate(pick), strict=True):
             rated[int(i)] = float(v)
         idx = np.array(sorted(rated))

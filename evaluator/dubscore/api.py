@@ -100,6 +100,7 @@ def train_from_csv(
     lora_rank: int = 8,
     rehearse: bool = False,
     scores: str | os.PathLike[str] | None = None,
+    metric_cues: bool = False,
 ) -> dict[str, Any]:
     """Train (stage 1 on proxy labels, stage 2 on human MOS from ``init``), k-fold CV, ablation; write
     ``out/dubscore.pt`` and ``out/report.json``; return the report.
@@ -108,9 +109,10 @@ def train_from_csv(
     ``scores``, the rows ``dubkit score`` wrote for it: their metric values and proxy MOS are the labels
     (with ``proxy_weights`` the proxy is recomputed from the metric values with those weights).
 
-    ``cues`` restricts the cue encoders (names of the profile). ``cfg.ensemble`` > 1 trains seed ensembles
-    (each CV fold and the final model; the checkpoint keeps every member); with ``init`` member i fine-tunes
-    the checkpoint's member ``i % M``, and the architecture (sizes, PCA) is the checkpoint's. With
+    ``cues`` restricts the cue encoders (names of the profile). ``metric_cues`` adds the metric suite's values as
+    cues (off by default: in stage 1 they are what the proxy label is computed from). ``cfg.ensemble`` > 1 trains
+    seed ensembles (each CV fold and the final model; the checkpoint keeps every member); with ``init`` member i
+    fine-tunes the checkpoint's member ``i % M``, and the architecture (sizes, PCA) is the checkpoint's. With
     ``finetune_encoders`` the final model's fusion head, fitted on cached features, then trains jointly with
     LoRA adapters of the transformer encoders on the raw inputs (:mod:`evaluator.dubscore.finetune`); the CV
     figures are those of the cached-feature model.
@@ -157,7 +159,7 @@ def train_from_csv(
         table = _adapted_features(items, init_ckpt, cache_dir, progress=feature_progress)
     else:
         table = clip_features(items, profile=profile, modalities=cfg.modalities, cache_dir=cache_dir, models=models,
-                              cue_names=cue_names, progress=feature_progress)  # fmt: skip
+                              cue_names=cue_names, progress=feature_progress, metric_cues=metric_cues)  # fmt: skip
     if init_ckpt is not None:
         init_ckpt.check_encoders(table.encoder_ids)
     init_members = init_ckpt.members if init_ckpt is not None else None

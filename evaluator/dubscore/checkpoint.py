@@ -91,7 +91,13 @@ class DubScoreCheckpoint:
         self.members: list[FusionNetwork] = []
         for state in blob["state_dicts"]:
             net = build_network(blob["head"], blob["cue_dims"], blob["cue_modality"], **network_kwargs(self.config))
-            net.load_state_dict(state)
+            try:
+                net.load_state_dict(state)
+            except RuntimeError:  # weights of another layout of the head (e.g. avfusion before it followed the paper)
+                raise ModelLoadError(
+                    f"{path}: its {blob['head']} weights do not fit this dubkit's {blob['head']} network",
+                    hint="retrain it with `dubkit train dubscore` (the head changed; see docs/fidelity.md)",
+                ) from None
             self.members.append(net.eval())
 
     @property

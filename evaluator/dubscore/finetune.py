@@ -2,7 +2,8 @@
 
 The fusion network is first fitted on the cached (frozen-encoder) features; then LoRA adapters (peft,
 :mod:`evaluator.dubscore.lora`) are added to every transformer cue encoder (Wav2Vec2, TimeSformer, the
-ViT face-expression encoder) and trained together with the fusion network on the raw inputs: each step
+ViT face-expression encoder, Sentence-BERT of the script and of the transcript) and trained together with
+the fusion network on the raw inputs: each step
 runs the adapted encoders on the batch's audio / frames, the other cues come from the feature table.
 The pretrained encoder weights stay frozen. LoRA's B matrices start at zero, so at the start the adapted
 encoders reproduce the cached features and the fusion head's normalisation still holds.
@@ -33,8 +34,9 @@ from evaluator.metrics.item import ScoreItem
 
 logger = logging.getLogger(__name__)
 
-#: paper-profile cues with a transformers module that LoRA can wrap (see evaluator.dubscore.lora)
-LORA_CUES = ("wav2vec2", "timesformer", "face_expression")
+#: paper-profile cues with a transformers module that LoRA can wrap (see evaluator.dubscore.lora); ecapa and
+#: emotion2vec have none their libraries can train through (evaluator.dubscore.paper_cues)
+LORA_CUES = ("wav2vec2", "timesformer", "face_expression", "sbert_script", "sbert_transcript")
 
 
 def check_finetune(profile: str, rank: int) -> None:
@@ -76,7 +78,11 @@ def add_adapters(cue: Any, rank: int, alpha: int | None = None, targets: list[st
 
     alpha = alpha or 2 * rank
     targets = targets or target_modules(cue.module)
-    cue.__dict__["module"] = add_lora(cue.module, rank=rank, alpha=alpha, targets=targets)
+    wrapped = add_lora(cue.module, rank=rank, alpha=alpha, targets=targets)
+    if hasattr(cue, "set_module"):  # the module lives inside another pipeline (Sentence-BERT)
+        cue.set_module(wrapped)
+    else:
+        cue.__dict__["module"] = wrapped
     return {"rank": rank, "alpha": alpha, "targets": list(targets)}
 
 
@@ -132,7 +138,9 @@ def finetune_end_to_end(
     target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
     params = [p for c in adapt for p in c.module.parameters() if p.requires_grad]
     params += [p for m in members for p in m.parameters()]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = [p for p in params if p.requires_grad]  # a LoRA cue projection's base weights stay frozen
+    optim = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    opt = optim(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(items)
     for epoch in range(epochs if epochs is not None else cfg.epochs):

@@ -1,15 +1,18 @@
 """The DubScore fusion networks.
 
-``dubscore`` (hierarchical, after the DubScore reference design): every cue vector is standardised,
-projected to the model width with a bottleneck adapter, gated by attention over the cues of its
-modality (intra-modal attention), scaled by a modality reliability gate, and the modality vectors
-(plus a learned summary token) go through a 3-layer, 4-head transformer encoder; the summary token's
-output feeds a regression head with a sigmoid, predicting DubScore on [0, 1] (rescaled to the MOS
+``dubscore`` (hierarchical, after the DubScore reference design): every cue vector is normalised and
+projected to the model width (by default a linear map with a residual bottleneck adapter; with
+``projection="lora"`` the paper's form, a linear projection adapted by LoRA, :class:`LoRAProjection`), gated by
+attention over the cues of its modality (intra-modal attention), scaled by a modality reliability gate, and the
+modality vectors (plus a learned summary token) go through a 3-layer, 4-head transformer encoder; the summary
+token's output feeds a regression head with a sigmoid, predicting DubScore on [0, 1] (rescaled to the MOS
 range by the caller).
 
-``avfusion`` (after Attentive AV-FusionNet): audio and video cue tokens attend to each other with
-bidirectional multi-head cross-attention, then self-attention runs over the joint tokens (text cue
-tokens join here when text is on) and a shallow head predicts the score.
+``avfusion`` (Attentive AV-FusionNet): every cue is projected to the model width (512 by default, the paper's)
+by a linear map and a GELU; audio and video cue tokens attend to each other with bidirectional multi-head
+cross-attention, whose outputs replace the tokens (no residual connection or LayerNorm around it, as in the
+paper); self-attention then runs over the joint tokens (text cue tokens join here when text is on, a dubkit
+extension: the paper has audio and video only) and a shallow head predicts the score.
 
 Both take ``feats`` (cue name -> ``(B, dim)`` tensor) and ``present`` (cue name -> ``(B,)`` bool) and
 accept ``off``: modalities to switch off (the ablation and relevance estimates use it). A modality
@@ -30,6 +33,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from evaluator.dubscore.config import HEAD_PROJECTION, HEAD_WIDTH, PROJECTIONS
 
 MODALITY_ORDER = ("A", "V", "T")
 
@@ -76,10 +81,20 @@ def quantile_transform(x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
 
 class CueProjection(nn.Module):
     """Normalise (standardise, or with ``quantile`` map each feature through its training quantiles; buffers set
-    from training data), project to ``hidden``, residual bottleneck adapter."""
+    from training data), optionally reduce (PCA basis), then project to ``hidden`` by ``kind`` (:data:`PROJECTIONS`):
+    ``adapter`` (linear, LayerNorm, residual bottleneck adapter), ``lora`` (:class:`LoRAProjection` of rank
+    ``rank``) or ``gelu`` (linear then GELU)."""
 
     def __init__(
-        self, dim: int, hidden: int, bottleneck: int = 16, dropout: float = 0.1, reduce: int = 0, quantile: bool = False
+        self,
+        dim: int,
+        hidden: int,
+        bottleneck: int = 16,
+        dropout: float = 0.1,
+        reduce: int = 0,
+        quantile: bool = False,
+        kind: str = "adapter",
+        rank: int = 8,
     ) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(dim))
@@ -91,15 +106,54 @@ class CueProjection(nn.Module):
         if self.reduced:  # fixed projection onto the training data's principal axes (set with the normalisation)
             self.register_buffer("basis", torch.eye(dim)[:, :reduce].contiguous())
         n_in = reduce if self.reduced else dim
-        self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.LayerNorm(hidden))
-        self.adapter = nn.Sequential(nn.Linear(hidden, bottleneck), nn.GELU(), nn.Linear(bottleneck, hidden))
+        self.kind = kind
+        if kind == "adapter":
+            self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.LayerNorm(hidden))
+            self.adapter = nn.Sequential(nn.Linear(hidden, bottleneck), nn.GELU(), nn.Linear(bottleneck, hidden))
+        elif kind == "lora":
+            self.proj = nn.Sequential(nn.Dropout(dropout), LoRAProjection(n_in, hidden, rank=rank, dropout=dropout))
+        elif kind == "gelu":
+            self.proj = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_in, hidden), nn.GELU())
+        else:
+            from evaluator.errors import ConfigError
+
+            raise ConfigError(f"unknown cue projection {kind!r}", hint=f"use one of {', '.join(PROJECTIONS)}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = quantile_transform(x, self.grid) if self.quantile else (x - self.mean) / self.std
         if self.reduced:
             z = z @ self.basis
         h = self.proj(z)
-        return h + self.adapter(h)
+        return h + self.adapter(h) if self.kind == "adapter" else h
+
+
+class LoRAProjection(nn.Module):
+    """The DubScore paper's cue projection: a linear map to the model width whose weights stay as initialised
+    (frozen) while a peft LoRA adapter of rank ``rank`` (alpha ``2 * rank``) on it trains.
+
+    >>> p = LoRAProjection(8, 4, rank=2)
+    >>> sorted(n.split(".")[-2] for n, q in p.named_parameters() if q.requires_grad)
+    ['default', 'default']
+    >>> tuple(p(torch.zeros(3, 8)).shape)
+    (3, 4)
+    """
+
+    def __init__(self, dim: int, hidden: int, rank: int = 8, dropout: float = 0.0) -> None:
+        super().__init__()
+        try:
+            from peft import LoraConfig, inject_adapter_in_model
+        except ImportError:
+            from evaluator.errors import MissingDependencyError
+
+            raise MissingDependencyError("peft (LoRA projections)", install="pip install peft==0.21.2") from None
+        self.linear = nn.Linear(dim, hidden)
+        cfg = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=dropout, target_modules=["linear"])
+        inject_adapter_in_model(cfg, self)
+        for name, p in self.named_parameters():
+            p.requires_grad_("lora_" in name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
 
 
 class FusionNetwork(nn.Module):
@@ -114,6 +168,8 @@ class FusionNetwork(nn.Module):
         dropout: float,
         reduce_dims: int = 0,
         quantile_dims: int = 0,
+        projection: str = "adapter",
+        proj_rank: int = 8,
     ) -> None:
         super().__init__()
         self.cue_dims = dict(cue_dims)
@@ -123,12 +179,14 @@ class FusionNetwork(nn.Module):
         self.hidden = hidden
         self.reduce_dims = reduce_dims
         self.quantile_dims = quantile_dims  # cues this narrow or narrower are quantile-normalised
+        self.projection = projection
         self.proj = nn.ModuleDict(
             {
-                c: CueProjection(d, hidden, dropout=dropout, reduce=reduce_dims, quantile=d <= quantile_dims)
+                c: CueProjection(d, hidden, dropout=dropout, reduce=reduce_dims, quantile=d <= quantile_dims,
+                                 kind=projection, rank=proj_rank)
                 for c, d in self.cue_dims.items()
             }
-        )
+        )  # fmt: skip
 
     def set_normalisation(
         self,
@@ -181,8 +239,10 @@ class DubScoreNet(FusionNetwork):
         dropout: float = 0.1,
         reduce_dims: int = 0,
         quantile_dims: int = 0,
+        projection: str = "adapter",
+        proj_rank: int = 8,
     ) -> None:
-        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims, quantile_dims)
+        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims, quantile_dims, projection, proj_rank)
         self.attn = nn.ModuleDict(
             {m: nn.Sequential(nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 1)) for m in self.modalities}
         )
@@ -221,7 +281,8 @@ class DubScoreNet(FusionNetwork):
 
 
 class AVFusionNet(FusionNetwork):
-    """Bidirectional A<->V cross-attention, then self-attention over the joint tokens, then a shallow head."""
+    """Bidirectional A<->V cross-attention (its outputs replace the tokens), then self-attention over the joint
+    tokens, then a shallow head; cues projected by a linear map and a GELU to 512 by default."""
 
     head_name = "avfusion"
 
@@ -230,18 +291,18 @@ class AVFusionNet(FusionNetwork):
         cue_dims: dict[str, int],
         cue_modality: dict[str, str],
         *,
-        hidden: int = 128,
+        hidden: int = HEAD_WIDTH["avfusion"],
         heads: int = 4,
         dropout: float = 0.1,
         layers: int = 1,
         reduce_dims: int = 0,
         quantile_dims: int = 0,
+        projection: str = HEAD_PROJECTION["avfusion"],
+        proj_rank: int = 8,
     ) -> None:
-        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims, quantile_dims)
+        super().__init__(cue_dims, cue_modality, hidden, dropout, reduce_dims, quantile_dims, projection, proj_rank)
         self.a2v = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
         self.v2a = nn.MultiheadAttention(hidden, heads, dropout=dropout, batch_first=True)
-        self.norm_a = nn.LayerNorm(hidden)
-        self.norm_v = nn.LayerNorm(hidden)
         self.modality_embed = nn.Parameter(torch.zeros(len(self.modalities), hidden))
         self.summary = nn.Parameter(torch.zeros(1, 1, hidden))
         layer = nn.TransformerEncoderLayer(hidden, heads, 2 * hidden, dropout, batch_first=True, norm_first=True)
@@ -250,11 +311,11 @@ class AVFusionNet(FusionNetwork):
 
     @staticmethod
     def _cross(attn: nn.MultiheadAttention, q: torch.Tensor, kv: torch.Tensor, kv_mask: torch.Tensor) -> torch.Tensor:
-        """Cross-attention; rows whose keys are all absent get a zero update (no NaN)."""
+        """Cross-attention of ``q`` over ``kv``; rows whose keys are all absent keep ``q`` (nothing to attend to)."""
         any_key = kv_mask.any(dim=1)
         safe = kv_mask | ~any_key.unsqueeze(1)
         out, _ = attn(q, kv, kv, key_padding_mask=~safe)
-        return out * any_key.view(-1, 1, 1)
+        return torch.where(any_key.view(-1, 1, 1), out, q)
 
     def forward(
         self, feats: dict[str, torch.Tensor], present: dict[str, torch.Tensor], off: Iterable[str] = ()
@@ -265,8 +326,8 @@ class AVFusionNet(FusionNetwork):
         fused = {m: t for m, (t, _) in toks.items()}
         if "A" in toks and "V" in toks:
             (a, am), (v, vm) = toks["A"], toks["V"]
-            fused["A"] = self.norm_a(a + self._cross(self.a2v, a, v, vm))
-            fused["V"] = self.norm_v(v + self._cross(self.v2a, v, a, am))
+            fused["A"] = self._cross(self.a2v, a, v, vm)  # the paper's X_a' = CrossAttn(X_a, X_v): no residual, no LN
+            fused["V"] = self._cross(self.v2a, v, a, am)
         parts = [self.summary.expand(b, -1, -1)]
         pads = [torch.zeros(b, 1, dtype=torch.bool, device=parts[0].device)]
         spans = {}
@@ -293,7 +354,7 @@ HEADS = {"dubscore": DubScoreNet, "avfusion": AVFusionNet}
 
 
 def build_network(
-    head: str, cue_dims: dict[str, int], cue_modality: dict[str, str], **kw: int | float
+    head: str, cue_dims: dict[str, int], cue_modality: dict[str, str], **kw: int | float | str
 ) -> FusionNetwork:
     from evaluator.errors import ConfigError
 

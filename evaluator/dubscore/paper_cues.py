@@ -12,11 +12,16 @@ sbert_script       T    sentence-transformers/all-mpnet-base-v2     sentence emb
 sbert_transcript   T    same, of the ASR transcript                 embedding + cosine to script
 =================  ===  =========================================  ===============================
 
-The fusion network projects every cue to its own width (Wav2Vec2 768 -> 256 and so on), so the
-sizes above are those of the encoders. Transformer encoders expose ``module`` (the torch model) and
-``forward_inputs``/``forward`` so that LoRA adapters (:mod:`evaluator.dubscore.lora`) can be trained
-end to end with ``--finetune-encoders``. Nothing loads until first use; nothing is downloaded unless
-a hub id is given and the hub is reachable.
+The sizes above are those of the encoders; the fusion network projects every cue to the model width
+(``--hidden``: 64 for the dubscore head, 512 for avfusion; 256 with ``--preset paper``, the paper's).
+Transformer encoders expose ``module`` (the torch model) and ``forward_inputs``/``forward`` so that LoRA
+adapters (:mod:`evaluator.dubscore.lora`) can be trained end to end with ``--finetune-encoders``: Wav2Vec2,
+TimeSformer, the ViT face-expression model and both Sentence-BERT cues (the transformer inside the
+sentence-transformers pipeline; the transcript cue's ASR stays as it is). ECAPA-TDNN and emotion2vec get no
+adapters: their libraries (speechbrain's ``EncoderClassifier.encode_batch``, funasr's ``AutoModel.generate``)
+run their own feature pipelines without gradients, so an adapter could not be trained through them (see
+docs/fidelity.md). Nothing loads until first use; nothing is downloaded unless a hub id is given and the hub
+is reachable.
 """
 
 from __future__ import annotations
@@ -311,15 +316,67 @@ class SentenceBERT:
         self.__dict__.pop("_st", None)
 
 
-class SBERTScriptCue(ScriptCue):
+class _AdaptableSBERT:
+    """What LoRA needs of a Sentence-BERT cue: the transformer inside the sentence-transformers pipeline as
+    ``module`` (replaced in place by :meth:`set_module`), and a differentiable ``forward`` through the whole
+    pipeline (tokens -> transformer -> pooling -> normalisation), equal to ``SentenceBERT.embed``."""
+
+    _lm: SentenceBERT
+    adapter_tag: str | None = None
+
+    @property
+    def module(self) -> Any:
+        return self._lm._st[0].model
+
+    def set_module(self, module: Any) -> None:
+        self._lm._st[0].model = module
+
+    def _tokens(self, texts: list[str]) -> dict[str, Any]:
+        import torch
+
+        st = self._lm._st
+        feats = st.preprocess(texts) if hasattr(st, "preprocess") else st.tokenize(texts)
+        return {k: v.to(self._lm.device) for k, v in feats.items() if isinstance(v, torch.Tensor)}
+
+    def _embed(self, tokens: dict[str, Any]) -> Any:
+        import torch
+
+        out = self._lm._st(dict(tokens))["sentence_embedding"]
+        return torch.nn.functional.normalize(out, dim=-1)
+
+    def _tagged(self, encoder_id: str) -> str:
+        return f"{encoder_id}+lora:{self.adapter_tag}" if self.adapter_tag else encoder_id
+
+
+class SBERTScriptCue(_AdaptableSBERT, ScriptCue):
     name = "sbert_script"
     profile = "paper"
 
     def __init__(self, model: str | os.PathLike[str] | None = None, *, device: str = "cpu") -> None:
         super().__init__(SentenceBERT(model, device=device))
 
+    @property
+    def encoder_id(self) -> str:
+        return self._tagged(self._lm.model_id)
 
-class SBERTTranscriptCue(TranscriptCue):
+    def forward_inputs(self, item: ScoreItem) -> Any:
+        return self._tokens([item.text or ""])
+
+    def forward(self, inputs: Any) -> Any:
+        return self._embed(inputs)[0]
+
+    def encode(self, item: ScoreItem) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.forward(self.forward_inputs(item)).float().cpu().numpy().astype(np.float32)
+
+    def unload(self) -> None:
+        super().unload()
+        self.adapter_tag = None  # adapters go with the model
+
+
+class SBERTTranscriptCue(_AdaptableSBERT, TranscriptCue):
     name = "sbert_transcript"
     profile = "paper"
 
@@ -327,3 +384,29 @@ class SBERTTranscriptCue(TranscriptCue):
         self, model: str | os.PathLike[str] | None = None, *, asr: str = "pocketsphinx", device: str = "cpu"
     ) -> None:
         super().__init__(asr, SentenceBERT(model, device=device))
+
+    @property
+    def encoder_id(self) -> str:
+        return self._tagged(super().encoder_id)
+
+    def forward_inputs(self, item: ScoreItem) -> Any:
+        """The tokens of the ASR transcript and of the script (the ASR pass is not trained)."""
+        hyp = self._asr.transcribe(item.audio(self._asr.sample_rate), item.lang or "en") or ""
+        return {"tokens": self._tokens([hyp, item.text or ""]), "heard": bool(hyp.strip())}
+
+    def forward(self, inputs: Any) -> Any:
+        import torch
+
+        emb = self._embed(inputs["tokens"])
+        cos = (emb[0] * emb[1]).sum() if inputs["heard"] else torch.zeros((), device=emb.device)
+        return torch.cat([emb[0], cos.reshape(1)])
+
+    def encode(self, item: ScoreItem) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.forward(self.forward_inputs(item)).float().cpu().numpy().astype(np.float32)
+
+    def unload(self) -> None:
+        super().unload()
+        self.adapter_tag = None

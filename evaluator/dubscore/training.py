@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from itertools import combinations
 from typing import Any
 
 import numpy as np
 import torch
 
+from evaluator.dubscore.config import TRAIN_PRESETS, TrainConfig, check_config, preset_config
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.losses import agreement, head_loss
 from evaluator.dubscore.network import QUANTILE_LEVELS, FusionNetwork, build_network
@@ -24,34 +25,7 @@ from evaluator.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class TrainConfig:
-    head: str = "dubscore"
-    modalities: tuple[str, ...] = ("A", "V", "T")
-    hidden: int = 64
-    layers: int = 3
-    heads: int = 4
-    dropout: float = 0.1
-    epochs: int = 60
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    folds: int = 4
-    seed: int = 0
-    loss_lambda: float = 0.6
-    mc_samples: int = 20
-    coverage: float = 0.9
-    label_range: tuple[float, float] = (1.0, 5.0)
-    pca_dims: int = 0  # >0: cues wider than this are projected on their first principal axes (fitted on training data)
-    val_fraction: float = 0.0  # >0: early stopping on this share of the training clips (best epoch kept)
-    patience: int = 10  # epochs without validation improvement before stopping
-    ensemble: int = 1  # members (different seeds) averaged by ``fit_ensemble``/``predict_ensemble``
-    quantile_dims: int = 0  # >0: cues of at most this many features are quantile-normalised (network.py)
-    rank_weight: float = 0.0  # >0: adds this times the pairwise ranking loss (losses.ranking_loss)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["TRAIN_PRESETS", "TrainConfig", "check_config", "preset_config"]  # re-exported from config
 
 
 def tensors(table: FeatureTable) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -63,7 +37,8 @@ def tensors(table: FeatureTable) -> tuple[dict[str, torch.Tensor], dict[str, tor
 
 def network_kwargs(cfg: TrainConfig) -> dict[str, Any]:
     """Constructor arguments of the network ``cfg`` describes (shared by training and checkpoint loading)."""
-    kw: dict[str, Any] = {"hidden": cfg.hidden, "heads": cfg.heads, "dropout": cfg.dropout}
+    kw: dict[str, Any] = {"hidden": cfg.hidden, "heads": cfg.heads, "dropout": cfg.dropout,
+                          "projection": cfg.projection, "proj_rank": cfg.proj_rank}  # fmt: skip
     if cfg.head == "dubscore":
         kw["layers"] = cfg.layers
     if cfg.pca_dims:
@@ -133,7 +108,9 @@ def fit(
         _normalise(model, t)
     feats, present = tensors(t)
     target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = [p for p in model.parameters() if p.requires_grad]  # a LoRA projection's base weights stay frozen
+    optim = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    opt = optim(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
     n_val = int(round(cfg.val_fraction * len(t))) if cfg.val_fraction > 0 and len(t) >= 10 else 0
     order = torch.randperm(len(t), generator=gen) if n_val else torch.arange(len(t))
@@ -229,32 +206,6 @@ def z_value(coverage: float) -> float:
 def interval(mean: np.ndarray, mc_std: np.ndarray, sigma_res: float, coverage: float) -> tuple[np.ndarray, np.ndarray]:
     half = z_value(coverage) * np.sqrt(mc_std**2 + sigma_res**2)
     return mean - half, mean + half
-
-
-#: (field, test, what the value must be, hint) for :func:`check_config`
-_CHECKS: tuple[tuple[str, Callable[[Any], bool], str, str], ...] = (
-    ("epochs", lambda v: v >= 1, ">= 1", ""),
-    ("lr", lambda v: v > 0, "> 0", ""),
-    ("batch_size", lambda v: v >= 2, ">= 2", "batches of one clip are skipped"),
-    ("dropout", lambda v: 0 <= v < 1, "in [0, 1)", ""),
-    ("weight_decay", lambda v: v >= 0, ">= 0", ""),
-    ("pca_dims", lambda v: v >= 0, ">= 0", "0 turns PCA off"),
-    ("val_fraction", lambda v: 0 <= v < 1, "in [0, 1)", "0 turns early stopping off"),
-    ("patience", lambda v: v >= 1, ">= 1", ""),
-    ("ensemble", lambda v: v >= 1, ">= 1", "1 trains a single model"),
-    ("mc_samples", lambda v: v >= 0, ">= 0", "0 turns MC dropout off"),
-    ("coverage", lambda v: 0 < v < 1, "in (0, 1)", "e.g. 0.9 for 90% intervals"),
-    ("quantile_dims", lambda v: v >= 0, ">= 0", "0 standardises every cue"),
-    ("rank_weight", lambda v: v >= 0, ">= 0", "0 turns the ranking loss off"),
-)
-
-
-def check_config(cfg: TrainConfig) -> None:
-    """Refuse out-of-range training options with one line naming the field (``ConfigError``)."""
-    for name, ok, want, hint in _CHECKS:
-        value = getattr(cfg, name)
-        if not ok(value):
-            raise ConfigError(f"{name} must be {want}, got {value}", hint=hint or None, param=name)
 
 
 def kfold_indices(n: int, folds: int, seed: int) -> list[np.ndarray]:

@@ -137,5 +137,19 @@ class Emotion2VecEncoder(_AudioEncoder):
             )
         return feats
 
+    def classify(self, audio: np.ndarray, sr: int) -> dict[str, float]:
+        """emotion2vec's utterance emotion probabilities, by its class labels (``生气/angry``, ..., ``<unk>``)."""
+        from evaluator.media import resample
+
+        x = resample(np.asarray(audio, dtype=np.float32), sr, self.sample_rate)
+        res = self._model.generate(x, granularity="utterance", extract_embedding=False, disable_pbar=True)
+        labels, scores = res[0].get("labels"), res[0].get("scores")
+        if not labels or scores is None or len(labels) != len(scores):
+            raise ModelLoadError(
+                f"{self.model}: gave no emotion classes",
+                hint="use an emotion2vec model with a classification head (emotion2vec_plus_*)",
+            )
+        return {str(k): float(v) for k, v in zip(labels, scores, strict=True)}
+
     def unload(self) -> None:
         self.__dict__.pop("_model", None)

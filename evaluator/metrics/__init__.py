@@ -24,6 +24,7 @@ METRICS = Registry("metric family")
 METRICS.register("transcript", "evaluator.metrics.transcript:TranscriptMetrics")
 METRICS.register("speaker", "evaluator.metrics.speaker:SpeakerMetrics")
 METRICS.register("emotion", "evaluator.metrics.emotion:EmotionMetrics")
+METRICS.register("emosync", "evaluator.metrics.emosync:EmoSyncMetrics")
 METRICS.register("cepstral", "evaluator.metrics.cepstral:CepstralMetrics")
 METRICS.register("dnsmos", "evaluator.metrics.dnsmos:DNSMOSMetrics")
 METRICS.register("utmos", "evaluator.metrics.utmos:UTMOSMetrics")
@@ -36,6 +37,14 @@ OFFLINE_SUITE = (
     "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808", "av_sync_offset_ms", "av_sync_conf",
     "slot_error_ms", "stretch_ratio",
 )  # fmt: skip
+
+#: named metric sets (``dubkit score --metrics NAME``): ``dubscore-paper`` is the DubScore paper's proxy set,
+#: PEAVS/sync (no public PEAVS model: av_sync, SyncNet LSE-C/LSE-D with --profile paper), EmoSync, LogF0RMSE,
+#: UTMOS and SpeechBERTScore (semantic_sim; with --profile paper its speechbertscore backend)
+METRIC_SETS: dict[str, tuple[str, ...]] = {
+    "dubscore-paper": ("av_sync_offset_ms", "av_sync_conf", "lse_d", "emo_sync", "log_f0_rmse", "utmos",
+                       "semantic_sim"),
+}  # fmt: skip
 
 
 def list_metrics(pattern: str = "*", family: str | None = None) -> list[str]:
@@ -71,6 +80,7 @@ def create_metric(name: str, backend: str | None = None, *, profile: str = "offl
 
 __all__ = [
     "METRICS",
+    "METRIC_SETS",
     "OFFLINE_SUITE",
     "MetricBackend",
     "MetricFamily",

@@ -63,6 +63,8 @@ class ScoreItem:
     reference_src: Source | None = None
     voice_src: Source | None = None
     video: Source | None = None
+    #: the source footage the dub's picture was made from (full-reference video features such as VMAF's)
+    reference_video: Source | None = None
     text: str | None = None
     fit: dict[str, Any] | None = None
     kind: str = "clip"
@@ -92,6 +94,8 @@ class ScoreItem:
             return self.sources[kind] is not None
         if kind == "video":
             return self.video is not None
+        if kind == "reference_video":
+            return self.reference_video is not None
         if kind == "text":
             return bool(self.text and self.text.strip())
         if kind == "fit":
@@ -134,7 +138,7 @@ class ScoreItem:
         d: dict[str, Any] = {"kind": self.kind}
         if self.parent is not None:
             d["parent"] = self.parent
-        for name, src in (*self.sources.items(), ("video", self.video)):
+        for name, src in (*self.sources.items(), ("video", self.video), ("reference_video", self.reference_video)):
             if src is not None:
                 d[name] = src.describe()
         if self.text is not None:

@@ -35,7 +35,7 @@ import numpy as np
 #: same words (ground truth, for mcd and log_f0_rmse); ``voice`` is a clip of the target voice
 #: (spk_sim and emo_sim accept either); ``video`` has the face; ``text`` is the target text;
 #: ``fit`` is a dubkit manifest line's fit record.
-INPUT_KINDS = ("audio", "reference", "voice", "video", "text", "fit")
+INPUT_KINDS = ("audio", "reference", "voice", "video", "reference_video", "text", "fit")
 TARGET_DISTANCES = ("abs", "log")
 
 

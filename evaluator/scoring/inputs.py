@@ -11,7 +11,8 @@ INPUT is one of:
   original audio is not given as ``reference``: a dub says other words in another language, so the
   same-words metrics (``mcd``, ...) are skipped with that reason;
 - a CSV (header row) or JSONL list of clips with the columns/keys ``audio`` (required), and optional
-  ``id``, ``reference``, ``voice``, ``video``, ``text``, ``lang``, ``start``, ``end``; relative paths
+  ``id``, ``reference``, ``voice``, ``video``, ``reference_video`` (the source footage, for full-reference
+  video features), ``text``, ``lang``, ``start``, ``end``; relative paths
   are relative to the list file;
 - a media file (audio, or video whose audio is the dub). With ``script``, each cue is also scored as a
   line item (that span of the audio, the cue's text; the same span of the reference when it covers it).
@@ -321,6 +322,7 @@ def _list_items(path: Path, *, lang: str | None) -> list[ScoreItem]:
         ref, vo, video = (_existing(_rel(base, row.get(k)), f"{path} row {n}") for k in ("reference", "voice", "video"))
         if video is None and _has_video(audio):
             video = audio
+        ref_video = _existing(_rel(base, row.get("reference_video")), f"{path} row {n}")
         items.append(
             ScoreItem(
                 id=item_id,
@@ -328,6 +330,7 @@ def _list_items(path: Path, *, lang: str | None) -> list[ScoreItem]:
                 reference_src=Source.of_file(ref) if ref else None,
                 voice_src=Source.of_file(vo) if vo else None,
                 video=Source.of_file(video, start, end) if video else None,
+                reference_video=Source.of_file(ref_video, start, end) if ref_video else None,
                 text=row.get("text") or None,
                 lang=row.get("lang") or lang,
             )

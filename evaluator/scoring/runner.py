@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from evaluator.errors import ConfigError, DubkitError
 from evaluator.fileio import json_safe, write_json, write_text
-from evaluator.metrics import OFFLINE_SUITE, ScoreItem, Source, create_metric, family_of, list_metrics
+from evaluator.metrics import METRIC_SETS, OFFLINE_SUITE, ScoreItem, Source, create_metric, family_of, list_metrics
 from evaluator.metrics.base import MetricFamily
 from evaluator.scoring.rows import RowLog, read_rows
 from evaluator.scoring.summary import summarize, summary_csv
@@ -34,7 +34,8 @@ SUMMARY_CSV_NAME = "summary.csv"
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    """One scoring run. ``metrics`` are names or globs (``dnsmos_*``); empty means the offline suite."""
+    """One scoring run. ``metrics`` are names, globs (``dnsmos_*``) or set names (``evaluator.metrics.METRIC_SETS``,
+    e.g. ``dubscore-paper``); empty means the offline suite."""
 
     metrics: tuple[str, ...] = ()
     profile: str = "offline"
@@ -63,7 +64,7 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
         return list(OFFLINE_SUITE)
     names: list[str] = []
     for pat in patterns:
-        found = list_metrics(pat)
+        found = list(METRIC_SETS[pat]) if pat in METRIC_SETS else list_metrics(pat)
         if not found:
             import difflib
 

@@ -12,7 +12,9 @@ One JSON object per line::
 Several lines may share a clip (same video/frames, start, end, prompt) with different responses:
 those are the candidate answers of the preference stage. The format reward (the strict parser) and
 the accuracy reward (conclusion vs labels) split them: chosen = well formed and correct, rejected =
-otherwise (``dubber.scene.rewards``).
+otherwise (``dubber.scene.rewards``). Each preference row also carries both rewards of both answers
+(``format_chosen``, ``format_rejected``, ``accuracy_chosen``, ``accuracy_rejected``): the MPO recipe's format
+and accuracy loss terms train on them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dubber.scene.prompts import SYSTEM_PROMPT, instruction
-from dubber.scene.rewards import check_labels, is_preferred
+from dubber.scene.rewards import accuracy_reward, check_labels, format_reward, is_preferred
 from evaluator.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -141,6 +143,7 @@ def preference_rows(
                 "clip %s %.2f-%.2f: %d chosen, %d rejected: no pair", key[0], key[1], key[2], len(chosen), len(rejected)
             )
             continue
+        labels = group[0].labels
         for good, bad in itertools.islice(zip(itertools.cycle(chosen), rejected), max_pairs_per_clip):
             rows.append(
                 {
@@ -148,10 +151,21 @@ def preference_rows(
                     "chosen": _assistant(good),
                     "rejected": _assistant(bad),
                     "images": frames[key],
+                    **reward_columns(good, bad, labels, mode),
                 }
             )
     logger.info("MPO: %d preference pairs from %d clips", len(rows), len(groups))
     return rows
+
+
+def reward_columns(chosen: str, rejected: str, labels: dict[str, str], mode: str = "cot") -> dict[str, float]:
+    """The format and accuracy rewards of both answers of a pair (the targets of the MPO reward loss terms)."""
+    return {
+        "format_chosen": format_reward(chosen, mode),
+        "format_rejected": format_reward(rejected, mode),
+        "accuracy_chosen": accuracy_reward(chosen, labels, mode),
+        "accuracy_rejected": accuracy_reward(rejected, labels, mode),
+    }
 
 
 def load_frames(examples: list[CotExample], *, fps: float, max_frames: int, max_width: int) -> dict[Any, list[Any]]:

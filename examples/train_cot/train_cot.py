@@ -2,7 +2,8 @@
 
 1. ``sft``: supervised fine-tuning on chain-of-thought answers (the four tagged stages), LoRA.
 2. ``mpo``: mixed preference optimisation on the SFT model: TRL's DPO trainer with the losses
-   ``sigmoid`` (preference), ``bco_pair`` (quality) and ``sft`` (generation), weighted; pairs are
+   ``sigmoid`` (preference), ``bco_pair`` (quality) and ``sft`` (generation), weighted, plus DeepDubber's
+   format and accuracy loss terms (``reward_losses.py``, weighted by ``--reward-loss-weights``); pairs are
    built from candidate answers with the format and accuracy rewards (chosen = well formed and
    correct); ``--sample N`` adds N answers sampled from the model itself per clip.
 
@@ -67,6 +68,8 @@ class TrainOptions:
     # mpo only
     beta: float = 0.1
     loss_weights: list[float] = field(default_factory=lambda: [0.8, 0.2, 1.0])
+    #: weights of the format and accuracy loss terms (DeepDubber's; 0 turns one off): reward_losses.py
+    reward_loss_weights: list[float] = field(default_factory=lambda: [0.2, 0.2])
     sample: int = 0
     max_new_tokens: int = 768
     max_pairs_per_clip: int = 4
@@ -138,6 +141,7 @@ class StageResult:
     examples: int
     log_history: list[dict[str, float]]
     losses: list[str] | None = None  # the DPO trainer's loss types (mpo)
+    reward_weights: dict[str, float] | None = None  # the format and accuracy loss weights (mpo)
 
 
 def _save(trainer: Any, base_dir: Path, out: Path, examples: int) -> StageResult:
@@ -152,7 +156,8 @@ def _save(trainer: Any, base_dir: Path, out: Path, examples: int) -> StageResult
         if (base_dir / name).is_file():
             shutil.copy2(base_dir / name, out / "merged" / name)
     losses = list(trainer.loss_types) if hasattr(trainer, "loss_types") else None
-    return StageResult(out / "merged", out / "adapter", examples, log, losses)
+    rewards = dict(trainer.reward_weights) if hasattr(trainer, "reward_weights") else None
+    return StageResult(out / "merged", out / "adapter", examples, log, losses, rewards)
 
 
 def _dataset(rows: list[dict[str, Any]], what: str) -> Any:
@@ -214,8 +219,11 @@ def sample_candidates(model_dir: Path, examples: list[CotExample], opts: TrainOp
 
 
 def run_mpo(model_dir: str | Path, data: str | Path, out: str | Path, opts: TrainOptions | None = None) -> StageResult:
-    """Mixed preference optimisation (DPO trainer, losses sigmoid + bco_pair + sft) with LoRA; returns what it wrote."""
+    """Mixed preference optimisation (DPO trainer, losses sigmoid + bco_pair + sft, plus the format and accuracy
+    loss terms) with LoRA; returns what it wrote."""
     trl = _require_trl()
+    from reward_losses import RewardMPOTrainer
+
     opts = opts or TrainOptions()
     model_dir, out = Path(model_dir), Path(out)
     examples = load_examples(data, opts.mode)
@@ -228,8 +236,13 @@ def run_mpo(model_dir: str | Path, data: str | Path, out: str | Path, opts: Trai
     args = trl.DPOConfig(
         **_common_args(out, opts), loss_type=list(MPO_LOSSES), loss_weights=list(opts.loss_weights), beta=opts.beta
     )
-    trainer = trl.DPOTrainer(
-        model=model, args=args, train_dataset=dataset, processing_class=processor, peft_config=_lora(opts)
+    trainer = RewardMPOTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=processor,
+        peft_config=_lora(opts),
+        reward_weights=opts.reward_loss_weights,
     )
     trainer.train()
     return _save(trainer, model_dir, out, len(dataset))

@@ -239,3 +239,29 @@ def test_duration_predictor_trains_the_generator_and_sets_the_length_at_inferenc
     assert speech.info["duration_source"] == "duration predictor" and speech.info["gen_frames"] == 50
     timed = synth.synthesize(req("Say it at your own pace.", reference, 1.0))
     assert timed.info["duration_source"] == "requested" and timed.info["gen_frames"] == round(93.75)
+
+
+def test_condition_guidance_defaults_to_non_zero_scales_with_a_control_branch(tiny, reference):
+    """With a control branch the video and reading groups are guided by default (CONDITION_GUIDANCE); without one
+    only F5's text scale applies; a request's own Guidance overrides the defaults, and so do the options."""
+    from dubber.synth.f5.control import CONDITION_GUIDANCE
+
+    kw = {"ckpt": tiny.ckpt, "vocoder": tiny.vocoder, "model_config": tiny.config, "steps": 2}
+    cfg = ControlConfig(n_blocks=1, video_dim=16, graph_dim=8, reading_dim=8, heads=2)
+    reading = SceneReading("dialogue", 2, True, "female", "adult", "joy", 0.9, "heuristic", "m")
+    pre = Precomputed(video_features=np.zeros((200, 16)))
+
+    def line(guidance=None):  # noqa: ANN001, ANN202
+        conditions = Conditions(reading=reading, guidance=guidance or Guidance())
+        return req("Guided by default.", reference, 0.8, 3, conditions=conditions, precomputed=pre)
+
+    assert CONDITION_GUIDANCE["video"] > 0 and CONDITION_GUIDANCE["reading"] > 0
+    assert F5Synthesizer(**kw).synthesize(line()).info["guidance"] == {"text": 2.0}
+    ctl = F5Synthesizer(**kw)
+    ctl.attach_control(cfg)
+    assert ctl.synthesize(line()).info["guidance"] == {"text": 2.0, **CONDITION_GUIDANCE}
+    assert ctl.synthesize(line(Guidance(video=0.5))).info["guidance"] == {"text": 2.0, "video": 0.5, "reading": 1.0}
+    off = F5Synthesizer(**kw, video_guidance=0.0, reading_guidance=0.0)
+    off.attach_control(cfg)
+    assert off.condition_guidance() == {"video": 0.0, "reading": 0.0}
+    assert {o.name for o in F5Synthesizer.options} >= {"video_guidance", "reading_guidance"}

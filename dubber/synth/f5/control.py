@@ -40,6 +40,12 @@ READING_VOCAB: dict[str, tuple[str, ...]] = dict(LABEL_SETS)
 
 #: the guidance groups, outermost first: each level adds one group to the previous level's conditions
 GUIDANCE_ORDER = GUIDANCE_GROUPS
+#: default guidance scales of the video and reading groups when a trained branch is loaded (the text scale is F5's
+#: cfg_strength, 2.0). DeepDubber-V1 (arXiv 2503.23660) guides with multimodal conditions but gives no scales in the
+#: text we could read, so these are dubkit's choice: 1.0 each, half the text scale, so each condition's direction is
+#: doubled relative to the fully conditioned velocity without over-driving a branch trained on little data.
+#: A request's own Guidance (Conditions.guidance) overrides them; see docs/fidelity.md.
+CONDITION_GUIDANCE: dict[str, float] = {"video": 1.0, "reading": 1.0}
 
 
 def reading_ids(

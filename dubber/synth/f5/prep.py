@@ -97,8 +97,12 @@ def prepare(
     req: SynthRequest,
     cfg_strength: float,
     predict_frames: FramePredictor | None = None,
+    condition_guidance: dict[str, float] | None = None,
 ) -> Prepared:
     """Prepare request ``index`` for :func:`dubber.synth.f5.sample.sample` with F5's ``CFM`` ``model``.
+
+    Guidance: ``text`` is ``cfg_strength``; ``condition_guidance`` (the video and reading scales, given when a
+    control branch reads the conditions) comes next; the request's own ``Guidance`` overrides both.
 
     Without a requested duration the line's length comes from ``predict_frames`` (a trained duration
     predictor) when given, else from F5's own estimate (the reference's bytes of text per frame)."""
@@ -155,7 +159,7 @@ def prepare(
         ref_bytes = max(1, len(ref_text.encode("utf-8")))
         gen = max(1, int(ref_frames / ref_bytes * len(req.text.strip().encode("utf-8"))))
         source = "reference rate"
-    guidance = {"text": cfg_strength, **req.conditions.guidance.scales()}
+    guidance = {"text": cfg_strength, **(condition_guidance or {}), **req.conditions.guidance.scales()}
     return Prepared(
         index=index,
         request=req,

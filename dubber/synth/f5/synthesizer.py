@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from dubber.synth.base import Speech, Synthesizer, SynthRequest
-from dubber.synth.f5.control import ControlConfig, ControlledDiT
+from dubber.synth.f5.control import CONDITION_GUIDANCE, ControlConfig, ControlledDiT
 from dubber.synth.f5.loading import DEFAULT_CKPTS, DEFAULT_VOCODER, TARGET_RMS, load_cfm, load_f5_config, load_vocoder
 from dubber.synth.f5.prep import Prepared, prepare
 from evaluator.errors import ConfigError, ModelLoadError
@@ -56,6 +56,18 @@ class F5Synthesizer(Synthesizer):
         Option("device", str, "auto", "auto, cpu, cuda or cuda:N"),
         Option("steps", int, 32, "flow-matching sampling steps (NFE)"),
         Option("cfg_strength", float, 2.0, "text classifier-free guidance scale"),
+        Option(
+            "video_guidance",
+            float,
+            CONDITION_GUIDANCE["video"],
+            "video condition guidance scale (with a control branch)",
+        ),
+        Option(
+            "reading_guidance",
+            float,
+            CONDITION_GUIDANCE["reading"],
+            "scene-reading condition guidance scale (with a control branch)",
+        ),
         Option("sway_sampling_coef", float, -1.0, "sway sampling coefficient"),
         Option("batch", int, 8, "requests sampled together"),
         Option("use_ema", bool, True, "load the checkpoint's EMA weights"),
@@ -74,6 +86,8 @@ class F5Synthesizer(Synthesizer):
         device: str = "auto",
         steps: int = 32,
         cfg_strength: float = 2.0,
+        video_guidance: float = CONDITION_GUIDANCE["video"],
+        reading_guidance: float = CONDITION_GUIDANCE["reading"],
         sway_sampling_coef: float = -1.0,
         batch: int = 8,
         use_ema: bool = True,
@@ -89,6 +103,8 @@ class F5Synthesizer(Synthesizer):
         self.device_spec = device
         self.steps = int(steps)
         self.cfg_strength = float(cfg_strength)
+        self.video_guidance = float(video_guidance)
+        self.reading_guidance = float(reading_guidance)
         self.sway_sampling_coef = float(sway_sampling_coef)
         self.batch = int(batch)
         self.use_ema = use_ema
@@ -120,6 +136,8 @@ class F5Synthesizer(Synthesizer):
             "vocoder": self.vocoder_spec,
             "steps": self.steps,
             "cfg_strength": self.cfg_strength,
+            "video_guidance": self.video_guidance,
+            "reading_guidance": self.reading_guidance,
             "sway_sampling_coef": self.sway_sampling_coef,
         }
 
@@ -198,7 +216,9 @@ class F5Synthesizer(Synthesizer):
                 )
         model, mel = self.model, self.mel
         predict = self.predict_frames if self._control is not None else None
-        prepared = [prepare(model, mel, self.device, i, r, self.cfg_strength, predict) for i, r in enumerate(requests)]
+        cond = self.condition_guidance()
+        prepared = [prepare(model, mel, self.device, i, r, self.cfg_strength, predict, cond)
+                    for i, r in enumerate(requests)]  # fmt: skip
         order = sorted(prepared, key=lambda p: (p.guidance, p.total))
         results: list[Speech | None] = [None] * len(requests)
         start = 0
@@ -214,6 +234,12 @@ class F5Synthesizer(Synthesizer):
             for p, speech in zip(group, self._run_batch(group), strict=True):
                 results[p.index] = speech
         return [s for s in results if s is not None]
+
+    def condition_guidance(self) -> dict[str, float] | None:
+        """The video and reading guidance scales when a control branch reads the conditions, else None."""
+        if self._control is None:
+            return None
+        return {"video": self.video_guidance, "reading": self.reading_guidance}
 
     def predict_frames(self, text: str, reading: Any) -> int:
         """Generated frames of ``text`` from the control branch's trained duration predictor."""

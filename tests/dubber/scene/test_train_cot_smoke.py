@@ -81,6 +81,13 @@ def test_data_rows_and_pairs(data: Path) -> None:
     pairs = cot_data.preference_rows(examples, frames)
     assert [(p["chosen"][0]["content"], p["rejected"][0]["content"]) for p in pairs] == [(GOOD, WRONG), (GOOD, BROKEN)]
     assert pairs[0]["prompt"][1]["content"] == examples[0].prompt and len(pairs[0]["images"]) == 2
+    # both rewards of both answers travel with each pair: the targets of the format and accuracy loss terms
+    rewards = [{k: p[k] for k in ("format_chosen", "format_rejected", "accuracy_chosen", "accuracy_rejected")}
+               for p in pairs]  # fmt: skip
+    assert rewards == [
+        {"format_chosen": 1.0, "format_rejected": 1.0, "accuracy_chosen": 1.0, "accuracy_rejected": 0.75},
+        {"format_chosen": 1.0, "format_rejected": 0.0, "accuracy_chosen": 1.0, "accuracy_rejected": 0.0},
+    ]
 
 
 def test_data_errors_name_the_line(tmp_path: Path) -> None:
@@ -122,9 +129,11 @@ def test_sft_then_mpo_on_a_tiny_qwen2vl(data: Path, tmp_path_factory: pytest.Tem
 
     mpo = train_cot.run_mpo(sft.merged, data, root / "mpo", opts)
     assert mpo.examples == 3  # good vs wrong, good vs broken, good vs the sampled answer
-    assert mpo.losses == ["sigmoid", "bco_pair", "sft"]
+    assert mpo.losses == ["sigmoid", "bco_pair", "sft"] and mpo.reward_weights == {"format": 0.2, "accuracy": 0.2}
     steps = [h for h in mpo.log_history if "loss" in h]
     assert len(steps) == 2 and all("rewards/margins" in h and h["loss"] > 0 for h in steps)
+    # the format and accuracy loss terms ran (binary cross-entropy of the implicit reward against each reward)
+    assert all(h["loss/format"] > 0 and h["loss/accuracy"] > 0 for h in steps)
 
     # The trained model is a scene-reading backend as it stands.
     reader = TransformersSceneReader(str(mpo.merged), max_new_tokens=8, retries=0, max_frames=2)

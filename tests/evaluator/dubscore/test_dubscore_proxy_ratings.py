@@ -136,3 +136,61 @@ def test_proxy_reads_a_target_metric_as_distance_to_its_target() -> None:
     assert z[2] == z.max()
     assert z[1] > z[0] and z[3] > z[4]
     assert z[1] == pytest.approx(z[3], abs=0.05)  # 0.8 and 1.25 are equally far from 1 in log terms
+
+
+def test_k_center_first_pick_is_seeded_not_index_zero() -> None:
+    cond = np.random.default_rng(5).normal(size=(40, 3))
+    firsts = [k_center(cond, [], range(40), 3, seed=s)[0] for s in range(8)]
+    assert len(set(firsts)) > 1 and firsts != [0] * 8  # the old greedy start was always candidate 0
+    assert k_center(cond, [], range(40), 3, seed=3) == k_center(cond, [], range(40), 3, seed=3)
+    picks = k_center(cond, [], range(40), 5, seed=1)
+    assert len(set(picks)) == 5
+
+
+def test_next_batch_runs_the_three_stages_from_the_rated_state() -> None:
+    from evaluator.dubscore.active import next_batch
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.random(90), 1 + 4 * rng.random(90)])
+    y = 5 - 3 * x[:, 0] + 0.1 * rng.normal(size=90)
+    names = ["wer", "dnsmos_ovrl"]
+    b1 = next_batch(x, x, names, {}, 30, seed=0)
+    assert (b1.stage, b1.target, b1.method, len(b1.picks)) == (1, 10, "k-center", 10)
+    rated = {i: float(y[i]) for i in b1.picks}
+    b2 = next_batch(x, x, names, rated, 30, seed=0)
+    assert (b2.stage, b2.target, b2.method, len(b2.picks)) == (2, 20, "uncertainty + diversity", 10)
+    assert not set(b2.picks) & set(rated)
+    rated.update({i: float(y[i]) for i in b2.picks})
+    b3 = next_batch(x, x, names, rated, 30, seed=0)
+    assert (b3.stage, b3.target, len(b3.picks)) == (3, 30, 10)
+    rated.update({i: float(y[i]) for i in b3.picks})
+    assert next_batch(x, x, names, rated, 30).stage is None
+
+
+def test_condition_features_are_length_background_and_speaker(tmp_path) -> None:
+    """Real speech from two espeak voices, each clean and over a noise bed, with the clean clip as the target voice:
+    length in seconds, the noise floor, and the speaker components of the voices' resemblyzer embeddings."""
+    from dubber.synth.base import SynthRequest
+    from dubber.synth.espeak import EspeakSynthesizer
+    from evaluator.dubscore.diversity import CONDITION_NAMES, condition_features
+    from evaluator.impairments import add_noise
+    from evaluator.media import resample, write_wav
+    from evaluator.metrics.item import ScoreItem, Source
+
+    items = []
+    for i, (voice, noisy) in enumerate([("male", False), ("male", True), ("female", False), ("female", True)]):
+        s = EspeakSynthesizer(gender=voice).synthesize(SynthRequest("The lamp by the window is on again.", "en"))
+        x = resample(s.audio, s.sr, 16000)
+        if noisy:
+            x = add_noise(x, 5, seed=i)
+        write_wav(tmp_path / f"c{i}.wav", x, 16000)
+        voice = Source.of_file(tmp_path / f"c{i - 1 if noisy else i}.wav")  # the clean clip of the same voice
+        items.append(ScoreItem(f"c{i}", audio_src=Source.of_file(tmp_path / f"c{i}.wav"), voice_src=voice))
+    cond = condition_features(items)
+    assert cond.shape == (4, len(CONDITION_NAMES))
+    assert all(abs(cond[i, 0] - items[i].duration()) < 1e-6 for i in range(4))
+    assert cond[1, 1] > cond[0, 1] + 5 and cond[3, 1] > cond[2, 1] + 5  # the noise bed raises the floor (dB)
+    spk = cond[:, 2:]
+    same = np.linalg.norm(spk[0] - spk[1]) + np.linalg.norm(spk[2] - spk[3])
+    other = np.linalg.norm(spk[0] - spk[2]) + np.linalg.norm(spk[1] - spk[3])
+    assert same < 1e-9 < other  # the same target voice is one point (embedded once), another voice is elsewhere
