@@ -28,7 +28,7 @@ import torch
 from evaluator.dubscore.features import FeatureTable
 from evaluator.dubscore.losses import head_loss
 from evaluator.dubscore.network import FusionNetwork
-from evaluator.dubscore.training import TrainConfig, tensors, to_unit
+from evaluator.dubscore.training import TrainConfig, make_optimizer, tensors, to_unit
 from evaluator.errors import ConfigError
 from evaluator.metrics.item import ScoreItem
 
@@ -138,9 +138,7 @@ def finetune_end_to_end(
     target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
     params = [p for c in adapt for p in c.module.parameters() if p.requires_grad]
     params += [p for m in members for p in m.parameters()]
-    params = [p for p in params if p.requires_grad]  # a LoRA cue projection's base weights stay frozen
-    optim = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
-    opt = optim(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(params, cfg)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(items)
     for epoch in range(epochs if epochs is not None else cfg.epochs):

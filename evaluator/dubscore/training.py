@@ -9,7 +9,7 @@ uncertainty) with the residual spread of out-of-fold predictions (label noise):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from itertools import combinations
 from typing import Any
@@ -90,6 +90,13 @@ def from_unit(s: np.ndarray, cfg: TrainConfig) -> np.ndarray:
     return lo + (hi - lo) * np.asarray(s, float)
 
 
+def make_optimizer(params: Iterable[torch.nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    """``cfg.optimizer`` (Adam, the DubScore paper's, or AdamW) over the trainable ``params`` (a LoRA projection's
+    base weights stay frozen), at ``cfg.lr`` and ``cfg.weight_decay``."""
+    optim = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    return optim([p for p in params if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
 def fit(
     table: FeatureTable,
     y: np.ndarray,
@@ -108,9 +115,7 @@ def fit(
         _normalise(model, t)
     feats, present = tensors(t)
     target = torch.as_tensor(to_unit(y, cfg), dtype=torch.float32)
-    params = [p for p in model.parameters() if p.requires_grad]  # a LoRA projection's base weights stay frozen
-    optim = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
-    opt = optim(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(model.parameters(), cfg)
     gen = torch.Generator().manual_seed(cfg.seed)
     n_val = int(round(cfg.val_fraction * len(t))) if cfg.val_fraction > 0 and len(t) >= 10 else 0
     order = torch.randperm(len(t), generator=gen) if n_val else torch.arange(len(t))

@@ -188,3 +188,15 @@ def test_checkpoint_of_the_old_avfusion_layout_is_refused_with_a_retrain_hint(tm
     torch.save(blob, tmp_path / "old.pt")
     with pytest.raises(ModelLoadError, match="retrain"):
         load_checkpoint(tmp_path / "old.pt")
+
+
+def test_the_paper_preset_trains_with_adam_and_the_default_with_adamw_over_trainable_weights_only() -> None:
+    """One home for the optimizer choice (fit and the encoders' LoRA fine-tuning both use make_optimizer)."""
+    from evaluator.dubscore.config import preset_config
+    from evaluator.dubscore.training import make_optimizer
+
+    frozen, free = torch.nn.Parameter(torch.ones(2), requires_grad=False), torch.nn.Parameter(torch.ones(3))
+    paper = make_optimizer([frozen, free], preset_config("paper"))
+    assert type(paper) is torch.optim.Adam and paper.defaults["lr"] == 1e-4
+    assert [p for g in paper.param_groups for p in g["params"]] == [free]
+    assert type(make_optimizer([free], TrainConfig())) is torch.optim.AdamW
