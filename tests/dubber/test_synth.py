@@ -117,3 +117,20 @@ def test_options_are_checked_against_what_each_backend_declares():
     assert err.value.param == "steps"
     with pytest.raises(ConfigError, match="gender 'robot'"):
         create_synthesizer("espeak", {"gender": "robot"})
+
+
+@pytest.mark.parametrize("name", ["piper", "espeak", "f5"])
+def test_declared_option_defaults_are_the_constructors_defaults(name):
+    """An option's default is stated twice (its declaration, for --synth-opt help and checking, and the
+    constructor's keyword, for Python callers): they must not disagree. ``None`` in the constructor means
+    "the declared default" (resolved inside)."""
+    import inspect
+
+    from dubber.synth import SYNTHESIZERS
+
+    cls = SYNTHESIZERS.get(name)
+    params = inspect.signature(cls).parameters
+    for opt in cls.options:
+        assert opt.name in params, f"{name}: option {opt.name} is not a constructor keyword"
+        default = params[opt.name].default
+        assert default is None or default == opt.default, f"{name}.{opt.name}: {default!r} != {opt.default!r}"
