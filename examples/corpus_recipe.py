@@ -68,7 +68,7 @@ def parse(argv: Sequence[str] | None, recipe: Recipe) -> argparse.Namespace:
     p.add_argument("--whisper-model", type=Path, help="faster-whisper model directory: WER in both languages")
     p.add_argument("--dubs", type=int, default=recipe.dubs, help="utterances to dub, drawn at random (--sample)")
     p.add_argument("--originals", type=int, default=recipe.originals, help="original clips")
-    p.add_argument("--budget", type=int, default=200, help="clips to propose for the listening test")
+    p.add_argument("--budget", type=int, default=200, help="clips to rate in all (next: 33%% first)")
     p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     args = p.parse_args(argv)
     if not args.smoke and not args.dry_run:
@@ -103,7 +103,7 @@ def commands(recipe: Recipe, args: argparse.Namespace, dataset_dir: Path) -> dic
                   "--originals", "3", "-q"]  # fmt: skip
         score += ["--metrics", SMOKE_METRICS, "-q"]
         train += [*SMOKE_TRAIN, "-q"]
-        budget = 3
+        budget = 9  # ratings next proposes the first of its three stages: 33% of 9 = 3 clips
     else:
         build += ["--translate", "vllm", "--url", str(args.vllm_url), "--model", args.vllm_model,
                   "--synth", "f5", "--f5-ckpt", str(args.f5_ckpt), "--f5-config", args.f5_config,

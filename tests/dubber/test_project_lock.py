@@ -46,11 +46,11 @@ def _command(episode, out: Path) -> list[str]:
     return [sys.executable, "-m", "cli.main", "dub", str(video), "--script", str(script), "-o", str(out)]
 
 
-def _start_holding(episode, out: Path) -> subprocess.Popen:
+def _start_holding(episode, out: Path, *extra: str) -> subprocess.Popen:
     """A `dubkit dub` process, once it holds the project's lock (the lock file names its pid)."""
     for _ in range(3):
         proc = subprocess.Popen(
-            [*_command(episode, out), "--synth", "espeak", "--cot", "none", "--quiet"],
+            [*_command(episode, out), "--synth", "espeak", "--cot", "none", "--quiet", *extra],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -87,7 +87,8 @@ def test_a_second_dub_is_refused_and_a_dead_holders_lock_is_taken_over(episode, 
     assert out.is_file() and not (out.with_suffix(".dubkit") / LOCK_NAME).exists()  # released at the end
 
     # a holder killed mid-run leaves its lock file; the next run finds its process gone and takes over
-    killed = _start_holding(episode, out)
+    # (--rebuild: a re-run with nothing changed holds the lock for a moment only, too short to catch)
+    killed = _start_holding(episode, out, "--rebuild")
     killed.kill()
     killed.wait()
     assert json.loads((out.with_suffix(".dubkit") / LOCK_NAME).read_text())["pid"] == killed.pid
