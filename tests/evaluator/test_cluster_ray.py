@@ -131,26 +131,17 @@ def test_six_clip_scoring_on_two_workers_equals_the_sequential_run(ray_here, six
 
 def _busy_workers() -> list[int]:
     """Pids of this process's Ray workers that are doing an item now (their title is ``ray::WorkerActor.call``)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    mine, todo = [], [os.getpid()]
-    while todo:
-        pid = todo.pop()
-        for child in children.get(pid, []):
-            todo.append(child)
-            try:
-                title = (Path("/proc") / str(child) / "cmdline").read_bytes().split(b"\0")[0]
-            except OSError:
-                continue
-            if title.startswith(b"ray::WorkerActor.call"):
-                mine.append(child)
-    return mine
+    import psutil
+
+    busy = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            title = (child.cmdline() or [""])[0]
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if title.startswith("ray::WorkerActor.call"):
+            busy.append(child.pid)
+    return busy
 
 
 def test_a_scoring_worker_killed_for_real_loses_nothing_and_writes_nothing_twice(
