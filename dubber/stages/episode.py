@@ -2,9 +2,10 @@
 
 :func:`open_episode` probes the video, reads the target script (and the source script, matched to it
 by time), checks that the synthesizer speaks the language, that a background stem lasts as long as
-the video and that the outputs can be written, and loads the project's previous manifest when there
-is one (none with ``rebuild``). It writes nothing. The :class:`Episode` it returns is what the later
-stages read. :func:`start_afresh` moves an old project's files aside (``rebuild``).
+the video and that the outputs can be written. It writes nothing, and leaves ``previous`` empty: the
+project's previous manifest is read by :func:`previous_manifest` under the project's lock (``Dubber.run``),
+so it is what the last run left, not what a run in progress was writing. The :class:`Episode` it
+returns is what the later stages read. :func:`start_afresh` moves an old project's files aside (``rebuild``).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def open_episode(config: DubConfig, synth: Synthesizer) -> Episode:
         video_hash=video_hash,
         script_hash=script_hash,
         project=project,
-        previous=None if config.rebuild else previous_manifest(project),
+        previous=None,  # read under the project's lock (previous_manifest)
     )
 
 
