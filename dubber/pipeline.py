@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -164,9 +165,15 @@ class Dubber:
         check_speakable(lines, cfg.lang, synth.name)
         if cfg.voices:  # refuse a bad voice before the episode is decoded
             synth.assign_voices(dict.fromkeys(ln.speaker for ln in lines), cfg.voices)
-        speakers = speaker_references(episode, lines)
-        if cfg.cot != "none":
-            lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
+        # the speakers' references and the synthesizer's model load while the scenes are read (decoding,
+        # Silero, Harvest, ONNX Runtime and the face detector leave the GIL: they share the cores)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dubkit-prepare") as pool:
+            references = pool.submit(speaker_references, episode, lines)
+            loaded = pool.submit(synth.load)
+            if cfg.cot != "none":
+                lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
+            speakers = references.result()
+            loaded.result()
         if cfg.translate is not None:
             lines = translate(episode, lines, self.translator, progress=_counter(report, "translate", lines))
         if cfg.library is not None:

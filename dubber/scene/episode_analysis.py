@@ -50,6 +50,8 @@ _THUMB = (64, 48)
 #: previous frame keeps that frame's landmarks (compression noise on a still face: 0.1-0.3)
 FACE_STILL = 0.75
 _SAVE_EVERY_S = 30.0
+#: how frames reach the face detector (part of the cache key): luma converted by ffmpeg
+FRAMES = "gray (ffmpeg)"
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class AnalysisParams:
     voice_sample_s: float = 5.0
 
     def key(self, video_hash: str, models: str) -> str:
-        return stable_hash({"video": video_hash, "models": models, **asdict(self)})
+        return stable_hash({"video": video_hash, "models": models, "frames": FRAMES, **asdict(self)})
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,8 @@ def _scan_frames(video, members, analysis, scanner, size, iter_frames, progress)
         wanted = set(todo)
         scanner.reset()
         fps = analysis.params.fps
-        for j, frame in enumerate(iter_frames(video, fps=fps, start=first / fps, end=(last + 1) / fps, size=size)):
+        frames = iter_frames(video, fps=fps, start=first / fps, end=(last + 1) / fps, size=size, gray=True)
+        for j, frame in enumerate(frames):
             k = first + j
             if k > last:
                 break

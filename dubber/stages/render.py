@@ -13,14 +13,17 @@ becomes a :class:`~dubber.synth.base.SynthRequest`:
 4. with candidates, each is scored (:mod:`dubber.scorers`), the best is kept, and lines whose best is
    under the minimum score draw another round (batched again).
 
-Each finished line is written (its audio under ``lines/``, its candidates under ``candidates/``) and
-handed to ``on_done`` (the caller saves the manifest per chunk, so an interrupted run resumes).
+Steps 3-4 of one chunk run on a worker thread while steps 1-2 of the next chunk run (unless lines
+may draw another round: then chunk by chunk). Each finished line is written (its audio under
+``lines/``, its candidates under ``candidates/``) and handed to ``on_done`` (the caller saves the
+manifest per chunk, so an interrupted run resumes).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -65,14 +68,60 @@ def render_lines(
     chunk: int = 8,
     on_done: Callable[[list[Line]], None] | None = None,
 ) -> list[Line]:
-    """Render ``lines`` (planned, see :mod:`dubber.stages.plan`) in chunks; returns them rendered."""
+    """Render ``lines`` (planned, see :mod:`dubber.stages.plan`) in chunks; returns them rendered.
+
+    Without retry rounds (one candidate per line, or no minimum score) the chunks run as a two-stage
+    pipeline: a worker thread (at a lower priority) fits, scores and writes one chunk while the
+    synthesizer speaks the next (Rubber Band and numpy leave the GIL: the render stage of
+    ``benchmarks/dub_throughput.py`` took 17-18 s instead of 27 s here). ``on_done`` is called in the
+    calling thread, in chunk order, as without the pipeline; the audio is the same. When speaking a
+    chunk fails, the chunk before it is still finished and handed to ``on_done``."""
+    if episode.config.candidates > 1 and scorer is None:
+        raise ValueError("candidates > 1 needs a scorer")
+    parts = [lines[i : i + max(1, chunk)] for i in range(0, len(lines), max(1, chunk))]
     out: list[Line] = []
-    for start in range(0, len(lines), max(1, chunk)):
-        done = render_chunk(episode, lines[start : start + chunk], synth, scorer=scorer)
+
+    def finished(done: list[Line]) -> None:
         out.extend(done)
         if on_done is not None:
             on_done(done)
+
+    if _has_rounds(episode):
+        for part in parts:
+            finished(render_chunk(episode, part, synth, scorer=scorer))
+        return out
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubkit-fit", initializer=_lower_priority) as fitter:
+        pending: Future[list[Line]] | None = None
+        for part in parts:
+            try:
+                draws = _spoken_draws(episode, part, synth, round_index=0)
+            except BaseException:  # the chunk already spoken is finished and kept: a resumed run skips it
+                if pending is not None and pending.exception() is None:
+                    finished(pending.result())
+                raise
+            if pending is not None:
+                finished(pending.result())
+            pending = fitter.submit(_fit_and_finish, episode, part, draws, synth, scorer)
+        if pending is not None:
+            finished(pending.result())
     return out
+
+
+def _lower_priority() -> None:
+    """Run this thread at a low scheduling priority (Linux: a thread has its own nice value), so the
+    synthesizer's threads keep the cores and the fit uses what they leave idle."""
+    import contextlib
+    import os
+    import threading
+
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: same priority, still correct
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + 10)
+
+
+def _has_rounds(episode: Episode) -> bool:
+    """True when a chunk may draw more candidates after scoring (its lines cannot be finished early)."""
+    cfg = episode.config
+    return cfg.candidates > 1 and cfg.min_score is not None
 
 
 def render_chunk(
@@ -81,18 +130,11 @@ def render_chunk(
     """Render a few lines together (see the module docstring); every line gets the same audio in any chunk."""
     cfg = episode.config
     n = cfg.candidates
-    if n > 1 and scorer is None:
-        raise ValueError("candidates > 1 needs a scorer")
-    guidance = synth.guidance_options() if n > 1 else [{}]
     draws: list[_Draw] = []
     todo = list(range(len(lines)))
     for round_index in range(MAX_ROUNDS if n > 1 else 1):
-        new = [
-            _Draw(i, p, _request(episode, lines[i], p, synth))
-            for i in todo
-            for p in candidate_plan(n, lines[i].plan.seed, guidance=guidance, round_index=round_index)
-        ]
-        _take_passes(episode, lines, new, synth)
+        new = _spoken_draws(episode, lines, synth, round_index=round_index, todo=todo)
+        _fit_draws(episode, lines, new, synth)
         if n > 1:
             for d in new:
                 d.score, d.details = _score(episode, lines[d.line], d, scorer)
@@ -102,6 +144,33 @@ def render_chunk(
         todo = [i for i in todo if max(d.score for d in draws if d.line == i) < cfg.min_score]
         if not todo:
             break
+    return [_finish(episode, line, [d for d in draws if d.line == i], scorer) for i, line in enumerate(lines)]
+
+
+def _spoken_draws(
+    episode: Episode, lines: Sequence[Line], synth: Synthesizer, *, round_index: int, todo: Sequence[int] | None = None
+) -> list[_Draw]:
+    """The candidates of round ``round_index`` of the lines at positions ``todo`` (all by default), spoken
+    (passes one and two), not yet fitted."""
+    n = episode.config.candidates
+    guidance = synth.guidance_options() if n > 1 else [{}]
+    draws = [
+        _Draw(i, p, _request(episode, lines[i], p, synth))
+        for i in (range(len(lines)) if todo is None else todo)
+        for p in candidate_plan(n, lines[i].plan.seed, guidance=guidance, round_index=round_index)
+    ]
+    _speak(episode, lines, draws, synth)
+    return draws
+
+
+def _fit_and_finish(
+    episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer, scorer: LineScorer | None
+) -> list[Line]:
+    """The pipeline's second stage: fit every take, score the candidates, keep the best of each line."""
+    _fit_draws(episode, lines, draws, synth)
+    if episode.config.candidates > 1:
+        for d in draws:
+            d.score, d.details = _score(episode, lines[d.line], d, scorer)
     return [_finish(episode, line, [d for d in draws if d.line == i], scorer) for i, line in enumerate(lines)]
 
 
@@ -121,9 +190,8 @@ def _request(episode: Episode, line: Line, params: CandidateParams, synth: Synth
     )
 
 
-def _take_passes(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer) -> None:
-    """Pass one (natural pace, or its predicted length), the fit plan, pass two (planned durations),
-    then the fit of every take."""
+def _speak(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer) -> None:
+    """Pass one (natural pace, or its predicted length), the fit plan, pass two (planned durations)."""
     cfg = episode.config
     top_db = cfg.trim_top_db
     native = synth.controls_length
@@ -144,6 +212,11 @@ def _take_passes(episode: Episode, lines: Sequence[Line], draws: list[_Draw], sy
         requests = [d.request.at(d.plan.duration) for d in second]
         for d, speech in zip(second, synth.synthesize_many(requests), strict=True):
             d.spoken = trim_silence(speech, top_db)
+
+
+def _fit_draws(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer) -> None:
+    """The fit of every spoken take (see :func:`dubber.stages.fit.fit_take`)."""
+    cfg = episode.config
     for d in draws:
         line = lines[d.line]
         d.fitted = fit_take(

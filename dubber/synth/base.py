@@ -162,6 +162,10 @@ class Synthesizer(abc.ABC):
         """Guidance settings the generate-score loop's candidates cycle through ([{}]: none to vary)."""
         return [{}]
 
+    def load(self) -> None:  # noqa: B027 - optional hook
+        """Load the default model now rather than on the first request (the dub run loads it while it
+        reads the episode); safe to skip: every request loads what it needs."""
+
     def unload(self) -> None:  # noqa: B027 - optional hook
         """Free loaded models (for GPU memory); the next call loads them again."""
 

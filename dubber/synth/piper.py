@@ -200,6 +200,9 @@ class PiperSynthesizer(Synthesizer):
             voice_lang = self.voice.config.espeak_voice
         return sorted({voice_lang, voice_lang.split("-")[0]})
 
+    def load(self) -> None:
+        _ = self.voice.graph
+
     def unload(self) -> None:
         self.__dict__.pop("voice", None)
         self._durations.clear()

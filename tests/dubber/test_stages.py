@@ -178,3 +178,30 @@ def test_config_refuses_what_it_cannot_do(demo_episode, tmp_path):
         Dubber(_cfg(demo_episode, tmp_path, force_lines=frozenset({0, 2, 99})), synthesizer=ToneSynthesizer()).run()
     cfg = _cfg(demo_episode, tmp_path)
     assert dataclasses.replace(cfg, chunk=3).chunk == 3
+
+
+def test_the_fit_runs_beside_the_next_chunks_synthesis_and_its_failure_keeps_what_was_finished(
+    demo_episode, tmp_path, monkeypatch
+):
+    import threading
+
+    import dubber.stages.render as render
+
+    real_fit, fitted_in = render.fit_take, []
+
+    def fit_take(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the real fit, recording its thread
+        fitted_in.append(threading.current_thread().name)
+        if len(fitted_in) == 3:
+            raise BackendError("the third fit fails on purpose")
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(render, "fit_take", fit_take)
+    cfg = _cfg(demo_episode, tmp_path, chunk=1)
+    with pytest.raises(BackendError, match="third fit"):  # raised in the worker, surfaces in the run
+        Dubber(cfg, synthesizer=ToneSynthesizer()).run()
+    assert all(name.startswith("dubkit-fit") for name in fitted_in)
+    saved = load_manifest(cfg.resolved_project())
+    assert [ln.status for ln in saved.lines] == ["done", "done", "pending"]  # finished chunks were saved
+    monkeypatch.setattr(render, "fit_take", real_fit)
+    resumed = Dubber(cfg, synthesizer=ToneSynthesizer()).run()
+    assert resumed.rendered == {3}

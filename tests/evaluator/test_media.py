@@ -88,3 +88,16 @@ def test_mux_refuses_an_unknown_language_before_writing(tmp_path):
     with pytest.raises(ConfigError, match="'xx' is not a known language tag"):
         mux(tmp_path / "v.mp4", [tmp_path / "a.wav"], tmp_path / "o.mp4", languages=["xx"])
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_iter_frames_in_gray_are_the_luma_of_the_colour_frames(demo_episode):
+    import cv2
+
+    from evaluator.media import iter_frames
+
+    colour = list(iter_frames(demo_episode.video, fps=2, start=0.5, end=3.0, size=(160, 192)))
+    gray = list(iter_frames(demo_episode.video, fps=2, start=0.5, end=3.0, size=(160, 192), gray=True))
+    assert len(gray) == len(colour) == 5 and gray[0].shape == (192, 160) and gray[0].dtype == np.uint8
+    for g, c in zip(gray, colour, strict=True):
+        # ffmpeg's luma against OpenCV's weighting of ffmpeg's RGB: the same picture within a few levels
+        assert np.mean(np.abs(g.astype(float) - cv2.cvtColor(c, cv2.COLOR_RGB2GRAY).astype(float))) < 3.0

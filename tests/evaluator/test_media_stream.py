@@ -76,3 +76,18 @@ def test_mux_encodes_a_streamed_track_and_leaves_nothing_when_it_fails(demo_epis
     with pytest.raises(BackendError, match="muxing"):  # ffmpeg refuses the options: its message comes back
         mux(demo_episode.video, [PcmStream(blocks(), sr, layout_named("stereo"))], tmp_path / "h.mp4", bitrate="x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.mp4"]
+
+
+def test_a_track_longer_than_the_picture_is_cut_and_every_block_is_still_computed(demo_episode, tmp_path):
+    info = probe(demo_episode.video)
+    sr = 48000
+    computed = []
+
+    def blocks():  # twice the picture's length, in small blocks: ffmpeg stops reading half way
+        for k in range(int(2 * info.duration * sr) // 4800):
+            computed.append(k)
+            yield np.full((4800, 2), 0.05, dtype=np.float32)
+
+    out = mux(demo_episode.video, [PcmStream(blocks(), sr, layout_named("stereo"))], tmp_path / "o.mp4")
+    assert len(computed) == int(2 * info.duration * sr) // 4800
+    assert abs(probe(out).duration - info.duration) < 0.05
