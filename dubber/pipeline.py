@@ -27,7 +27,7 @@ from typing import Any
 from dubber.config import DubConfig
 from dubber.scorers import DubScoreScorer, ProxyScorer
 from dubber.stages.episode import Episode, open_episode, previous_manifest, script_lines, start_afresh
-from dubber.stages.mix import mix_and_write
+from dubber.stages.mix import measure_target, mix_and_write
 from dubber.stages.plan import assign_voices, plan_lines, reuse_rendered
 from dubber.stages.render import LineScorer, render_lines
 from dubber.stages.retrieve import retrieve
@@ -165,15 +165,18 @@ class Dubber:
         check_speakable(lines, cfg.lang, synth.name)
         if cfg.voices:  # refuse a bad voice before the episode is decoded
             synth.assign_voices(dict.fromkeys(ln.speaker for ln in lines), cfg.voices)
-        # the speakers' references and the synthesizer's model load while the scenes are read (decoding,
-        # Silero, Harvest, ONNX Runtime and the face detector leave the GIL: they share the cores)
+        # the speakers' references, the synthesizer's model and the original's dialogue loudness are made
+        # while the scenes are read (decoding, Silero, Harvest, ONNX Runtime and the face detector leave
+        # the GIL: they share the cores)
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dubkit-prepare") as pool:
             references = pool.submit(speaker_references, episode, lines)
             loaded = pool.submit(synth.load)
+            target = pool.submit(measure_target, episode, lines)  # the original's dialogue loudness
             if cfg.cot != "none":
                 lines = read_scenes(episode, lines, cfg.cot, cfg.cot_options, progress=_counter(report, "scene", lines))
             speakers = references.result()
             loaded.result()
+            loudness_target = target.result()
         if cfg.translate is not None:
             lines = translate(episode, lines, self.translator, progress=_counter(report, "translate", lines))
         if cfg.library is not None:
@@ -205,7 +208,7 @@ class Dubber:
         chunk = max(cfg.chunk, int(getattr(synth, "batch", 1)))
         render_lines(episode, [lines[i] for i in todo], synth, scorer=self.scorer, chunk=chunk, on_done=done)
         mixed = functools.partial(report, "mix")  # seconds of the timeline mixed
-        manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, progress=mixed)
+        manifest.outputs, manifest.mix = mix_and_write(episode, manifest.lines, progress=mixed, target=loudness_target)
         remove_stale_files(episode.project, manifest.lines)
         made = [episode.project / TRANSLATION_DIR / TARGET] if cfg.translate is not None else []
         manifest.run = stamp_run(key, [*manifest.outputs.values(), *made])  # a hand edit of made files counts

@@ -18,6 +18,8 @@ on frames that show the same picture, and a speaker's voice is measured again on
 - the voice profile of each named speaker from up to ``voice_sample_s`` of their speech, spread
   over their cues (a cue of the default speaker is its own group, as is a cue of a clip).
 
+The audio side (the last two) runs on a thread beside the face scan.
+
 Everything is cached in one directory (the project's ``analysis/``), keyed by the video's hash
 and these parameters: frames by grid index, voice activity by stretch, profiles by the speech they
 come from; a re-run, or a run after an edit, measures only what is new.
@@ -29,6 +31,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,25 +195,18 @@ def analyse_episode(
     scanner = FaceScanner(faces, params)
     last_save = time.monotonic()
     parts = stretches(cues)
-    for start, end, members in parts:
-        key = f"{start:.3f}-{end:.3f}"
-        if key not in analysis.speech:
-            audio = load_audio(video, VOICE_SAMPLE_RATE, start=start, end=end) if info.audio is not None else None
-            segs = vad.segments(audio, VOICE_SAMPLE_RATE) if audio is not None and len(audio) else []
-            analysis.speech[key] = [(round(start + s, 3), round(start + e, 3)) for s, e in segs]
-        _scan_frames(video, members, analysis, scanner, size, iter_frames, progress)
-        if cache is not None and time.monotonic() - last_save > _SAVE_EVERY_S:
-            cache.save(analysis)
-            last_save = time.monotonic()
-    groups: dict[str, list[Cue]] = {}
-    for cue in cues:
-        groups.setdefault(voice_group(cue), []).append(cue)
-    samples = {_voice_key(analysis, m): _voice_sample(analysis, m) for m in groups.values()}
-    missing = {k: spans for k, spans in samples.items() if k not in analysis.voices}
-    if missing and info.audio is not None:
-        _measure_voices(video, missing, parts, analysis, load_audio)
-    for k in missing:
-        analysis.voices.setdefault(k, None)
+    # the audio side (voice activity, then the voice profiles) runs on a thread beside the face scan: they
+    # share nothing until both are done (Silero and Harvest leave the GIL; the scan waits on ffmpeg)
+    heard = EpisodeAnalysis(params, speech=dict(analysis.speech), voices=dict(analysis.voices))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubkit-speech") as pool:
+        listening = pool.submit(_measure_audio, video, cues, parts, heard, vad, info.audio is not None, load_audio)
+        for _, _, members in parts:
+            _scan_frames(video, members, analysis, scanner, size, iter_frames, progress)
+            if cache is not None and time.monotonic() - last_save > _SAVE_EVERY_S:
+                cache.save(analysis)
+                last_save = time.monotonic()
+        listening.result()
+    analysis.speech, analysis.voices = heard.speech, heard.voices
     log.info(
         "scene analysis: %d frames, %d face detections, %d landmark fits",
         len(analysis.faces),
@@ -220,6 +216,25 @@ def analyse_episode(
     if cache is not None:
         cache.save(analysis)
     return analysis
+
+
+def _measure_audio(video, cues, parts, analysis, vad, has_audio, load_audio) -> None:  # noqa: ANN001
+    """Voice activity of each stretch not measured yet, then the voice profile of each group of cues."""
+    for start, end, _ in parts:
+        key = f"{start:.3f}-{end:.3f}"
+        if key not in analysis.speech:
+            audio = load_audio(video, VOICE_SAMPLE_RATE, start=start, end=end) if has_audio else None
+            segs = vad.segments(audio, VOICE_SAMPLE_RATE) if audio is not None and len(audio) else []
+            analysis.speech[key] = [(round(start + s, 3), round(start + e, 3)) for s, e in segs]
+    groups: dict[str, list[Cue]] = {}
+    for cue in cues:
+        groups.setdefault(voice_group(cue), []).append(cue)
+    samples = {_voice_key(analysis, m): _voice_sample(analysis, m) for m in groups.values()}
+    missing = {k: spans for k, spans in samples.items() if k not in analysis.voices}
+    if missing and has_audio:
+        _measure_voices(video, missing, parts, analysis, load_audio)
+    for k in missing:
+        analysis.voices.setdefault(k, None)
 
 
 def _measure_voices(video, missing, parts, analysis, load_audio) -> None:  # noqa: ANN001

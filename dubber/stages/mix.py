@@ -67,9 +67,11 @@ def _stem_audio(episode: Episode) -> StreamInfo | None:
     return probe(background).audio if background is not None else None
 
 
-def measure_target(episode: Episode, lines: Sequence[Line], fmt: OutputFormat) -> tuple[float, str]:
+def measure_target(episode: Episode, lines: Sequence[Line]) -> tuple[float, str]:
     """The dialogue loudness to match: the original's integrated loudness over the (merged) cue spans,
-    measured in its own layout and decoded span by span; the default when there is none."""
+    measured in its own layout and decoded span by span; the default when there is none. Only the
+    lines' cue times are read: it can be measured before they are rendered."""
+    fmt = output_format(episode)
     if episode.info.audio is None:
         return mixing.DEFAULT_DIALOGUE_LUFS, "default (the video has no audio)"
     spans = mixing.merge_spans((ln.start, ln.end) for ln in lines)
@@ -130,19 +132,24 @@ def _background(episode: Episode, fmt: OutputFormat) -> tuple[Iterator[np.ndarra
 
 
 def mix_and_write(
-    episode: Episode, lines: Sequence[Line], progress: Callable[[int, int], None] | None = None
+    episode: Episode,
+    lines: Sequence[Line],
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    target: tuple[float, str] | None = None,
 ) -> tuple[dict[str, str], dict[str, object]]:
     """Place the rendered lines, match their loudness in the output layout, mix over the background,
     mux, and write the outputs (video, dialogue stem, subtitles), each atomically (see the module
-    docstring). ``progress(done, total)`` counts seconds of the timeline mixed. Returns the outputs
-    and the mix report."""
+    docstring). ``progress(done, total)`` counts seconds of the timeline mixed; ``target`` is what
+    :func:`measure_target` returned, when the caller measured it already (the run does, while it reads
+    the scenes). Returns the outputs and the mix report."""
     import soundfile as sf
 
     cfg = episode.config
     fmt = output_format(episode)
     sr, layout = fmt.sr, fmt.layout
     n = int(round(episode.duration * sr))
-    target, target_source = measure_target(episode, lines, fmt)
+    target, target_source = target if target is not None else measure_target(episode, lines)
     before = dialogue_loudness(episode, lines, fmt, n)
     gain_db = target - before if np.isfinite(before) else 0.0
     gain = np.float32(10 ** (gain_db / 20))

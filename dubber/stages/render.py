@@ -21,7 +21,10 @@ manifest per chunk, so an interrupted run resumes).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -90,7 +93,12 @@ def render_lines(
         for part in parts:
             finished(render_chunk(episode, part, synth, scorer=scorer))
         return out
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubkit-fit", initializer=_lower_priority) as fitter:
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubkit-fit", initializer=_lower_priority) as fitter,
+        ThreadPoolExecutor(
+            max_workers=os.cpu_count() or 1, thread_name_prefix="dubkit-fit-take", initializer=_lower_priority
+        ) as takes,
+    ):
         pending: Future[list[Line]] | None = None
         for part in parts:
             try:
@@ -101,7 +109,7 @@ def render_lines(
                 raise
             if pending is not None:
                 finished(pending.result())
-            pending = fitter.submit(_fit_and_finish, episode, part, draws, synth, scorer)
+            pending = fitter.submit(_fit_and_finish, episode, part, draws, synth, scorer, takes)
         if pending is not None:
             finished(pending.result())
     return out
@@ -110,10 +118,6 @@ def render_lines(
 def _lower_priority() -> None:
     """Run this thread at a low scheduling priority (Linux: a thread has its own nice value), so the
     synthesizer's threads keep the cores and the fit uses what they leave idle."""
-    import contextlib
-    import os
-    import threading
-
     with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: same priority, still correct
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + 10)
 
@@ -164,10 +168,16 @@ def _spoken_draws(
 
 
 def _fit_and_finish(
-    episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer, scorer: LineScorer | None
+    episode: Episode,
+    lines: Sequence[Line],
+    draws: list[_Draw],
+    synth: Synthesizer,
+    scorer: LineScorer | None,
+    pool: ThreadPoolExecutor,
 ) -> list[Line]:
-    """The pipeline's second stage: fit every take, score the candidates, keep the best of each line."""
-    _fit_draws(episode, lines, draws, synth)
+    """The pipeline's second stage: fit every take (on ``pool``), score the candidates, keep the best of
+    each line."""
+    _fit_draws(episode, lines, draws, synth, pool)
     if episode.config.candidates > 1:
         for d in draws:
             d.score, d.details = _score(episode, lines[d.line], d, scorer)
@@ -214,10 +224,18 @@ def _speak(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: S
             d.spoken = trim_silence(speech, top_db)
 
 
-def _fit_draws(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synth: Synthesizer) -> None:
-    """The fit of every spoken take (see :func:`dubber.stages.fit.fit_take`)."""
+def _fit_draws(
+    episode: Episode,
+    lines: Sequence[Line],
+    draws: list[_Draw],
+    synth: Synthesizer,
+    pool: ThreadPoolExecutor | None = None,
+) -> None:
+    """The fit of every spoken take (see :func:`dubber.stages.fit.fit_take`), on ``pool``'s threads
+    when given (takes are fitted independently)."""
     cfg = episode.config
-    for d in draws:
+
+    def fit(d: _Draw) -> None:
         line = lines[d.line]
         d.fitted = fit_take(
             d.natural,
@@ -228,6 +246,9 @@ def _fit_draws(episode: Episode, lines: Sequence[Line], draws: list[_Draw], synt
             out_sr=cfg.mix_sr,
             match_pitch_to=None if synth.controls_pitch else line.plan.match_pitch_to,
         )
+
+    for _ in pool.map(fit, draws) if pool is not None else map(fit, draws):
+        pass
 
 
 def _score(episode: Episode, line: Line, d: _Draw, scorer: LineScorer) -> tuple[float, dict[str, Any]]:
