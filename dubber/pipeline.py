@@ -38,6 +38,7 @@ from dubber.stages.translate import TARGET, TRANSLATION_DIR, translate
 from dubber.stages.unchanged import previous_if_unchanged, run_key, stamp_run
 from dubber.synth import Synthesizer, create_synthesizer
 from dubber.synth.scripts import check_speakable
+from evaluator.malloc import cap_arenas
 from evaluator.project import Line, Manifest, Speaker, save_manifest
 from evaluator.project.lock import ProjectLock
 
@@ -126,6 +127,7 @@ class Dubber:
     def run(self, progress: ProgressFn | None = None) -> DubResult:
         t0 = time.perf_counter()
         cfg = self.config
+        cap_arenas()  # the run's worker threads would otherwise each keep their own freed memory
         report = progress or (lambda stage, done, total: None)
         if cfg.translate is not None:
             _ = self.translator  # a missing table or model fails before any long work
