@@ -76,7 +76,7 @@ def render_lines(
     Without retry rounds (one candidate per line, or no minimum score) the chunks run as a two-stage
     pipeline: a worker thread (at a lower priority) fits, scores and writes one chunk while the
     synthesizer speaks the next (Rubber Band and numpy leave the GIL: the render stage of
-    ``benchmarks/dub_throughput.py`` took 17-18 s instead of 27 s here). ``on_done`` is called in the
+    ``benchmarks/dub_throughput.py`` took 16-18 s instead of 27 s here). ``on_done`` is called in the
     calling thread, in chunk order, as without the pipeline; the audio is the same. When speaking a
     chunk fails, the chunk before it is still finished and handed to ``on_done``."""
     if episode.config.candidates > 1 and scorer is None:
@@ -139,9 +139,7 @@ def render_chunk(
     for round_index in range(MAX_ROUNDS if n > 1 else 1):
         new = _spoken_draws(episode, lines, synth, round_index=round_index, todo=todo)
         _fit_draws(episode, lines, new, synth)
-        if n > 1:
-            for d in new:
-                d.score, d.details = _score(episode, lines[d.line], d, scorer)
+        _score_draws(episode, lines, new, scorer)
         draws.extend(new)
         if n == 1 or cfg.min_score is None:
             break
@@ -178,10 +176,15 @@ def _fit_and_finish(
     """The pipeline's second stage: fit every take (on ``pool``), score the candidates, keep the best of
     each line."""
     _fit_draws(episode, lines, draws, synth, pool)
+    _score_draws(episode, lines, draws, scorer)
+    return [_finish(episode, line, [d for d in draws if d.line == i], scorer) for i, line in enumerate(lines)]
+
+
+def _score_draws(episode: Episode, lines: Sequence[Line], draws: list[_Draw], scorer: LineScorer | None) -> None:
+    """Score each fitted candidate (the generate-score loop; nothing to do with one candidate per line)."""
     if episode.config.candidates > 1:
         for d in draws:
             d.score, d.details = _score(episode, lines[d.line], d, scorer)
-    return [_finish(episode, line, [d for d in draws if d.line == i], scorer) for i, line in enumerate(lines)]
 
 
 def _request(episode: Episode, line: Line, params: CandidateParams, synth: Synthesizer) -> SynthRequest:
